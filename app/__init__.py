@@ -1,0 +1,94 @@
+"""create_app(): settings, extensions, security, views, jobs — nothing else."""
+
+import logging
+import os
+from datetime import timedelta
+
+from flask import Flask
+from flask_appbuilder import AppBuilder
+from sqlalchemy import event
+
+from .extensions import csrf, db, migrate
+
+
+def create_app(overrides=None):
+    app = Flask(__name__, instance_path=_instance_dir())
+    configure_settings(app, overrides)
+    configure_database(app)
+    configure_appbuilder(app)
+    configure_security(app)
+    configure_cli(app)
+    configure_jobs(app)
+    return app
+
+
+def _instance_dir():
+    import config
+
+    os.makedirs(config.INSTANCE_DIR, exist_ok=True)
+    return config.INSTANCE_DIR
+
+
+def configure_settings(app, overrides):
+    app.config.from_object("config")
+    if overrides:
+        app.config.update(overrides)
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(
+        minutes=app.config["SESSION_IDLE_MINUTES"]
+    )
+    app.config["FAB_CREATE_DB"] = False  # the schema comes from migrations only
+    from .security import refuse_placeholder_secret
+
+    refuse_placeholder_secret(app)
+    logging.getLogger("flask_appbuilder").setLevel(logging.WARNING)
+
+
+def configure_database(app):
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..",
+                                                     "migrations"),
+                     render_as_batch=True, compare_type=True)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+
+
+def _sqlite_pragmas(dbapi_connection, _record):
+    # WAL lets the operation log and the scheduler write while a request reads.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def configure_appbuilder(app):
+    from .security import YmcsSecurityManager
+    from .views import register_views
+
+    appbuilder = AppBuilder(security_manager_class=YmcsSecurityManager,
+                            base_template="ymcs_base.html")
+    with app.app_context():
+        appbuilder.init_app(app, db.session)
+        register_views(appbuilder)
+
+
+def configure_security(app):
+    from .oplog import init_oplog
+    from .security import make_session_permanent
+
+    csrf.init_app(app)
+    app.before_request(make_session_permanent)
+    init_oplog(app)
+
+
+def configure_cli(app):
+    from .cli import ymcs
+
+    app.cli.add_command(ymcs)
+
+
+def configure_jobs(app):
+    from .jobs import init_jobs
+
+    init_jobs(app)

@@ -1,0 +1,118 @@
+"""Demo data: a platform admin, a 3-level channel tree plus a sibling tree, enterprises of
+both permission types, devices and accounts. Idempotent: running it twice changes nothing."""
+
+import datetime
+
+from flask import current_app
+from sqlalchemy import select
+
+from . import roles, tenants
+from .models import (
+    Account,
+    AccountGrant,
+    AccountKind,
+    Authorization,
+    Channel,
+    Device,
+    Enterprise,
+    PermissionType,
+    utcnow,
+)
+
+DEMO_PASSWORD = "Ymcs-demo-2026"
+
+# (email, role, kind, channel name or None, enterprise name or None)
+DEMO_ACCOUNTS = [
+    ("admin@ymcs.example", roles.ADMIN, AccountKind.platform, None, None),
+    ("acme@ymcs.example", roles.CHANNEL_ADMIN, AccountKind.channel_master, "Acme Telecom", None),
+    ("finance@acme.example", roles.CHANNEL_FINANCE, AccountKind.channel_sub, "Acme Telecom", None),
+    ("beta@ymcs.example", roles.CHANNEL_ADMIN, AccountKind.channel_master, "Beta Networks", None),
+    ("gamma@ymcs.example", roles.CHANNEL_ADMIN, AccountKind.channel_master, "Gamma Voice", None),
+    ("zenith@ymcs.example", roles.CHANNEL_ADMIN, AccountKind.channel_master, "Zenith ITSP", None),
+    ("it@kaixin.example", roles.ENTERPRISE_ADMIN, AccountKind.enterprise, None, "Kaixin Trading"),
+    ("ops@redirect.example", roles.RPS_ENTERPRISE_ADMIN, AccountKind.enterprise, None,
+     "Redirect Logistics"),
+]
+
+# (name, parent name, may add sub-channels)
+DEMO_CHANNELS = [
+    ("Acme Telecom", None, True),
+    ("Beta Networks", "Acme Telecom", True),
+    ("Gamma Voice", "Beta Networks", False),
+    ("Zenith ITSP", None, True),
+]
+
+# (name, channel, permission, authorization, registered email)
+DEMO_ENTERPRISES = [
+    ("Acme Hotel Group", "Acme Telecom", PermissionType.device_management,
+     Authorization.accepted, "it@acmehotels.example"),
+    ("Beta Clinics", "Beta Networks", PermissionType.device_management,
+     Authorization.rejected, "admin@betaclinics.example"),
+    ("Kaixin Trading", "Gamma Voice", PermissionType.device_management,
+     Authorization.accepted, "it@kaixin.example"),
+    ("Redirect Logistics", "Gamma Voice", PermissionType.rps,
+     Authorization.pending, "ops@redirect.example"),
+    ("Zenith Bank", "Zenith ITSP", PermissionType.device_management,
+     Authorization.accepted, "it@zenithbank.example"),
+]
+
+DEVICE_MODELS = ["SIP-T54W", "SIP-T46U", "SIP-T33G", "W70B", "CP965"]
+
+
+def _one(session, model, **by):
+    return session.execute(select(model).filter_by(**by)).scalar_one_or_none()
+
+
+def seed_demo(session, devices_per_enterprise=6):
+    channels = {}
+    for name, parent, may_add in DEMO_CHANNELS:
+        channel = _one(session, Channel, name=name)
+        if channel is None:
+            channel = tenants.create_channel(
+                session, name, parent=channels.get(parent), can_add_subchannel=may_add,
+                contact=f"{name} NOC", email=f"noc@{name.split()[0].lower()}.example",
+                country="US")
+            session.flush()
+        channels[name] = channel
+
+    enterprises = {}
+    for name, channel, permission, authorization, email in DEMO_ENTERPRISES:
+        enterprise = _one(session, Enterprise, name=name)
+        if enterprise is None:
+            enterprise = Enterprise(
+                name=name, channel=channels[channel], permission_type=permission,
+                authorization=authorization, email=email, has_master_admin=True,
+                contact=f"{name} IT", country="US")
+            session.add(enterprise)
+            session.flush()
+        enterprises[name] = enterprise
+
+    now = utcnow()
+    for index, enterprise in enumerate(enterprises.values()):
+        for n in range(devices_per_enterprise):
+            mac = f"001565{index:02x}{n:04x}"
+            if _one(session, Device, mac=mac) is None:
+                online = n % 3 != 0
+                session.add(Device(
+                    mac=mac, model=DEVICE_MODELS[n % len(DEVICE_MODELS)],
+                    firmware="96.86.0.70", ip=f"10.{index}.0.{n + 10}",
+                    enterprise=enterprise, online=online,
+                    last_seen=now - datetime.timedelta(minutes=2 if online else 90)))
+
+    sm = current_app.appbuilder.sm
+    for email, role_name, kind, channel, enterprise in DEMO_ACCOUNTS:
+        if _one(session, Account, username=email) is not None:
+            continue
+        account = sm.add_user(
+            username=email, first_name=email.split("@")[0].title(), last_name="Demo",
+            email=email, role=sm.find_role(role_name), password=DEMO_PASSWORD)
+        account.kind = kind
+        account.channel = channels.get(channel)
+        if enterprise:
+            account.enterprise = enterprises[enterprise]
+        if kind == AccountKind.channel_sub:
+            # The finance sub-account looks after Beta Networks' subtree only.
+            session.add(AccountGrant(account_id=account.id,
+                                     channel_id=channels["Beta Networks"].id))
+    session.commit()
+    return DEMO_ACCOUNTS

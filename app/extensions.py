@@ -1,0 +1,13 @@
+"""Extension singletons, unbound: create_app() binds them. Nothing happens at import time.
+
+The AppBuilder is deliberately NOT here: a module-level AppBuilder breaks a second
+create_app() in one process, so create_app() makes a fresh one each time.
+"""
+
+from flask_appbuilder.utils.legacy import get_sqla_class
+from flask_migrate import Migrate
+from flask_wtf.csrf import CSRFProtect
+
+db = get_sqla_class()()
+migrate = Migrate()
+csrf = CSRFProtect()

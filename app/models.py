@@ -1,0 +1,269 @@
+"""The relational core. Tenant data is reached through app/scope.py, never directly by views."""
+
+import datetime
+import enum
+import re
+
+from flask_appbuilder import Model
+from flask_appbuilder.security.sqla.models import User
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    event,
+    insert,
+    literal,
+    select,
+)
+from sqlalchemy.orm import relationship, validates
+
+
+def utcnow():
+    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+
+
+class Status(str, enum.Enum):
+    active = "active"
+    frozen = "frozen"
+
+
+class PermissionType(str, enum.Enum):
+    device_management = "device_management"
+    rps = "rps"
+
+
+class Authorization(str, enum.Enum):
+    pending = "pending"
+    accepted = "accepted"
+    rejected = "rejected"
+
+
+class AccountKind(str, enum.Enum):
+    platform = "platform"  # the vendor's operators
+    channel_master = "channel_master"
+    channel_sub = "channel_sub"
+    enterprise = "enterprise"
+
+
+def _enum(cls):
+    # Stored as plain strings (no native ENUM) so adding a value is a data change, not DDL.
+    return Enum(cls, native_enum=False, length=32, validate_strings=True,
+                values_callable=lambda e: [m.value for m in e])
+
+
+class Channel(Model):
+    __tablename__ = "channel"
+    id = Column(Integer, primary_key=True)
+    name = Column(String(128), nullable=False)
+    parent_id = Column(Integer, ForeignKey("channel.id"), nullable=True, index=True)
+    can_add_subchannel = Column(Boolean, nullable=False, default=False)
+    status = Column(_enum(Status), nullable=False, default=Status.active)
+    contact = Column(String(128), nullable=True)
+    email = Column(String(320), nullable=True)
+    phone = Column(String(32), nullable=True)
+    address = Column(String(255), nullable=True)
+    country = Column(String(2), nullable=True)
+    created_on = Column(DateTime, nullable=False, default=utcnow)
+
+    parent = relationship("Channel", remote_side=[id], backref="children")
+
+    def __repr__(self):
+        return self.name
+
+
+class ChannelClosure(Model):
+    """One row per (ancestor, descendant) pair, depth 0 for the channel itself.
+
+    Written by the Channel after_insert hook in the same transaction as the channel, so
+    "my subtree" is one indexed join on SQLite and MariaDB alike.
+    """
+
+    __tablename__ = "channel_closure"
+    ancestor_id = Column(Integer, ForeignKey("channel.id", ondelete="CASCADE"), primary_key=True)
+    descendant_id = Column(
+        Integer, ForeignKey("channel.id", ondelete="CASCADE"), primary_key=True
+    )
+    depth = Column(Integer, nullable=False)
+    __table_args__ = (Index("ix_channel_closure_descendant", "descendant_id", "ancestor_id"),)
+
+
+@event.listens_for(Channel, "after_insert")
+def _insert_closure_rows(mapper, connection, channel):
+    table = ChannelClosure.__table__
+    connection.execute(
+        insert(table).values(ancestor_id=channel.id, descendant_id=channel.id, depth=0)
+    )
+    if channel.parent_id is not None:
+        connection.execute(
+            insert(table).from_select(
+                ["ancestor_id", "descendant_id", "depth"],
+                select(
+                    table.c.ancestor_id, literal(channel.id), table.c.depth + 1
+                ).where(table.c.descendant_id == channel.parent_id),
+            )
+        )
+
+
+@event.listens_for(Channel, "before_update")
+def _refuse_reparenting(mapper, connection, channel):
+    from sqlalchemy import inspect
+
+    history = inspect(channel).attrs.parent_id.history
+    if history.has_changes() and history.deleted and history.deleted[0] is not None:
+        # Moving a subtree would have to rewrite its closure rows; nothing needs it yet.
+        raise ValueError("A channel cannot be moved to another parent.")
+
+
+class Enterprise(Model):
+    __tablename__ = "enterprise"
+    id = Column(Integer, primary_key=True)
+    name = Column(String(128), nullable=False)
+    channel_id = Column(Integer, ForeignKey("channel.id"), nullable=False, index=True)
+    permission_type = Column(
+        _enum(PermissionType), nullable=False, default=PermissionType.device_management
+    )
+    has_master_admin = Column(Boolean, nullable=False, default=True)
+    email = Column(String(320), nullable=True, unique=True)
+    country = Column(String(2), nullable=True)
+    contact = Column(String(128), nullable=True)
+    phone = Column(String(32), nullable=True)
+    address = Column(String(255), nullable=True)
+    status = Column(_enum(Status), nullable=False, default=Status.active)
+    # A new enterprise authorizes its channel by default; its admin may reject it later.
+    authorization = Column(_enum(Authorization), nullable=False, default=Authorization.accepted)
+    is_channel_own = Column(Boolean, nullable=False, default=False)
+    created_on = Column(DateTime, nullable=False, default=utcnow)
+
+    channel = relationship("Channel", backref="enterprises")
+
+    def __repr__(self):
+        return self.name
+
+
+class Account(User):
+    """FAB's user, extended with the tenant it belongs to (same table, ab_user)."""
+
+    __tablename__ = "ab_user"
+    __table_args__ = {"extend_existing": True}
+
+    kind = Column(_enum(AccountKind), nullable=False, default=AccountKind.platform)
+    channel_id = Column(Integer, ForeignKey("channel.id"), nullable=True, index=True)
+    enterprise_id = Column(Integer, ForeignKey("enterprise.id"), nullable=True, index=True)
+    phone = Column(String(32), nullable=True)
+    language = Column(String(8), nullable=False, default="en")
+    must_change_password = Column(Boolean, nullable=False, default=False)
+    locked_until = Column(DateTime, nullable=True)
+
+    channel = relationship("Channel", foreign_keys=[channel_id])
+    enterprise = relationship("Enterprise", foreign_keys=[enterprise_id])
+
+
+class AccountGrant(Model):
+    """A sub-account's data permission: one channel (and its subtree) or one enterprise."""
+
+    __tablename__ = "account_grant"
+    id = Column(Integer, primary_key=True)
+    account_id = Column(Integer, ForeignKey("ab_user.id", ondelete="CASCADE"), nullable=False)
+    channel_id = Column(Integer, ForeignKey("channel.id", ondelete="CASCADE"), nullable=True)
+    enterprise_id = Column(
+        Integer, ForeignKey("enterprise.id", ondelete="CASCADE"), nullable=True
+    )
+    __table_args__ = (
+        CheckConstraint(
+            "(channel_id IS NULL) <> (enterprise_id IS NULL)", name="ck_account_grant_one_target"
+        ),
+        Index("ix_account_grant_account", "account_id"),
+    )
+
+
+_MAC_SEPARATORS = re.compile(r"[\s:\-.]")
+_MAC_RE = re.compile(r"^[0-9a-f]{12}$")
+
+
+class InvalidMac(ValueError):
+    pass
+
+
+def normalize_mac(value):
+    """'00:15:65:AA-bb.cc' -> '001565aabbcc'; anything else raises InvalidMac."""
+    mac = _MAC_SEPARATORS.sub("", str(value or "")).lower()
+    if not _MAC_RE.match(mac):
+        raise InvalidMac(f"Not a MAC address: {value!r}")
+    return mac
+
+
+class Device(Model):
+    __tablename__ = "device"
+    id = Column(Integer, primary_key=True)
+    mac = Column(String(12), nullable=False, unique=True)
+    model = Column(String(64), nullable=False, default="")
+    firmware = Column(String(64), nullable=False, default="")
+    ip = Column(String(45), nullable=False, default="")
+    enterprise_id = Column(Integer, ForeignKey("enterprise.id"), nullable=True)
+    online = Column(Boolean, nullable=False, default=False)
+    last_seen = Column(DateTime, nullable=True)
+    created_on = Column(DateTime, nullable=False, default=utcnow)
+
+    enterprise = relationship("Enterprise", backref="devices")
+
+    # (enterprise_id, id) serves the scoped list ordered by id; (model, id) its model sort.
+    __table_args__ = (
+        Index("ix_device_enterprise_id", "enterprise_id", "id"),
+        Index("ix_device_model_id", "model", "id"),
+    )
+
+    @validates("mac")
+    def _normalize_mac(self, key, value):
+        return normalize_mac(value)
+
+    def __repr__(self):
+        return self.mac
+
+
+class OperationLog(Model):
+    __tablename__ = "operation_log"
+    id = Column(Integer, primary_key=True)
+    created_on = Column(DateTime, nullable=False, default=utcnow, index=True)
+    user_id = Column(Integer, nullable=True)  # the account the action was done as
+    username = Column(String(128), nullable=False, default="")
+    actor_username = Column(String(128), nullable=True)  # the real person when acting as another
+    channel_id = Column(Integer, nullable=True)  # the tenant of user_id, for scoping
+    enterprise_id = Column(Integer, nullable=True)
+    operation = Column(String(128), nullable=False, default="")
+    path = Column(String(512), nullable=False, default="")
+    method = Column(String(8), nullable=False, default="")
+    ip = Column(String(45), nullable=False, default="")
+    result = Column(String(16), nullable=False, default="success")
+    status_code = Column(Integer, nullable=False, default=200)
+
+    __table_args__ = (
+        Index("ix_operation_log_channel", "channel_id", "id"),
+        Index("ix_operation_log_enterprise", "enterprise_id", "id"),
+    )
+
+
+class SchedulerLease(Model):
+    """The row that elects the one scheduler process allowed to run jobs."""
+
+    __tablename__ = "scheduler_lease"
+    name = Column(String(64), primary_key=True)
+    holder = Column(String(128), nullable=False)
+    expires_at = Column(DateTime, nullable=False)
+
+
+class JobRun(Model):
+    """Ledger of job ticks; unique per (job, slot) so a tick's side effect happens once."""
+
+    __tablename__ = "job_run"
+    id = Column(Integer, primary_key=True)
+    job = Column(String(64), nullable=False)
+    slot = Column(String(32), nullable=False)
+    holder = Column(String(128), nullable=False)
+    ran_at = Column(DateTime, nullable=False, default=utcnow)
+    __table_args__ = (Index("uq_job_run_job_slot", "job", "slot", unique=True),)

@@ -1,0 +1,65 @@
+"""Role definitions, in code. `flask ymcs init` syncs them into FAB's (editable) role tables.
+
+Each role is a list of (view pattern, permission pattern) pairs; a permission-view in the
+database belongs to the role when both anchored patterns match it. Admin holds every
+permission-view. Sync sets each defined role to exactly its definition, as Superset's `init`
+does: to customise, copy a role in the role screens under another name.
+"""
+
+ADMIN = "Admin"
+CHANNEL_ADMIN = "Channel Admin"
+CHANNEL_FINANCE = "Channel Finance"
+ENTERPRISE_ADMIN = "Enterprise Admin"
+RPS_ENTERPRISE_ADMIN = "RPS Enterprise Admin"
+
+# Everyone who logs in may see and edit their own account and change their password.
+_OWN_ACCOUNT = [
+    ("AccountModelView", "can_userinfo"),
+    ("AccountModelView", "resetmypassword"),
+    ("AccountModelView", "userinfoedit"),
+    ("ResetMyPasswordView", "can_this_form_(get|post)"),
+    ("UserInfoEditView", "can_this_form_(get|post)"),
+]
+_CRUD = "can_(list|show|add|edit|delete)"
+
+ROLE_DEFINITIONS = {
+    CHANNEL_ADMIN: _OWN_ACCOUNT
+    + [
+        ("ChannelModelView", _CRUD + "|freeze|unfreeze"),
+        ("EnterpriseModelView", _CRUD + "|freeze|unfreeze"),
+        ("DeviceModelView", "can_(list|show)"),
+        ("OperationLogModelView", "can_(list|show)"),
+        ("(User Management|Device Management|System Management)", "menu_access"),
+        ("(Channel Management|Enterprise Management|Platform Device|Operation Log)", "menu_access"),
+    ],
+    # Orders and statements only; their views arrive with the orders issue.
+    CHANNEL_FINANCE: _OWN_ACCOUNT
+    + [
+        ("(OrderModelView|StatementModelView)", "can_(list|show)|can_export"),
+        ("(Order Management|Statement Management)", "menu_access"),
+    ],
+    ENTERPRISE_ADMIN: _OWN_ACCOUNT
+    + [
+        ("DeviceModelView", "can_(list|show)"),
+        ("OperationLogModelView", "can_(list|show)"),
+        ("(Device Management|System Management)", "menu_access"),
+        ("(Platform Device|Operation Log)", "menu_access"),
+    ],
+    RPS_ENTERPRISE_ADMIN: _OWN_ACCOUNT
+    + [
+        ("DeviceModelView", "can_(list|show)"),
+        ("(Device Management|Platform Device)", "menu_access"),
+    ],
+}
+
+
+def role_grants(role_name, view_name, permission_name):
+    """Whether the code definition of role_name includes (permission_name, view_name)."""
+    import re
+
+    for view_pattern, permission_pattern in ROLE_DEFINITIONS.get(role_name, []):
+        if re.match(f"(?:{view_pattern})$", view_name) and re.match(
+            f"(?:{permission_pattern})$", permission_name
+        ):
+            return True
+    return False

@@ -1,0 +1,75 @@
+"""Settings. Every one can be overridden by an environment variable of the same name."""
+
+import os
+
+BASE_DIR = os.path.abspath(os.path.dirname(__file__))
+INSTANCE_DIR = os.environ.get("YMCS_INSTANCE_DIR", os.path.join(BASE_DIR, "instance"))
+
+
+def _env(name, default):
+    return os.environ.get(name, default)
+
+
+def _env_bool(name, default):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _env_int(name, default):
+    return int(os.environ.get(name, default))
+
+
+PLACEHOLDER_SECRET = "dev-only-change-me"
+
+# "development" (the default) or "production"; production refuses the placeholder secret.
+YMCS_ENV = _env("YMCS_ENV", "development")
+SECRET_KEY = _env("SECRET_KEY", PLACEHOLDER_SECRET)
+
+# Embedded SQLite by default; production: mysql+pymysql://user:pw@host/ymcs?charset=utf8mb4
+SQLALCHEMY_DATABASE_URI = _env(
+    "DATABASE_URL", "sqlite:///" + os.path.join(INSTANCE_DIR, "ymcs.db")
+)
+# pool_pre_ping: a MariaDB restart costs one reconnect, not a failed request.
+SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_recycle": 3600}
+SQLALCHEMY_TRACK_MODIFICATIONS = False
+
+APP_NAME = _env("APP_NAME", "YMCS for Channel")
+APP_THEME = ""
+FAB_UPDATE_PERMS = _env_bool("FAB_UPDATE_PERMS", False)  # `flask ymcs init` syncs them
+FAB_ADD_SECURITY_API = False
+FAB_API_SWAGGER_UI = False
+
+AUTH_TYPE = 1  # AUTH_DB
+AUTH_ROLE_ADMIN = "Admin"
+AUTH_ROLE_PUBLIC = "Public"
+AUTH_USER_REGISTRATION = False
+
+# Baseline security (see ARCHITECTURE.md: FAB enables none of these by itself).
+WTF_CSRF_ENABLED = _env_bool("WTF_CSRF_ENABLED", True)
+WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+SESSION_IDLE_MINUTES = _env_int("SESSION_IDLE_MINUTES", 30)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
+AUTH_RATE_LIMITED = True
+AUTH_RATE_LIMIT = _env("AUTH_RATE_LIMIT", "10 per 20 second")
+RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
+
+# List pages: page size default and cap, and the point past which counts say "more than".
+LIST_PAGE_SIZE = _env_int("LIST_PAGE_SIZE", 50)
+LIST_MAX_PAGE_SIZE = _env_int("LIST_MAX_PAGE_SIZE", 200)
+LIST_COUNT_CAP = _env_int("LIST_COUNT_CAP", 10000)
+
+# Scheduler: "embedded" runs it inside `flask run`; "off" leaves it to `flask ymcs scheduler`.
+SCHEDULER_MODE = _env("SCHEDULER_MODE", "embedded")
+SCHEDULER_LEASE_SECONDS = _env_int("SCHEDULER_LEASE_SECONDS", 30)
+SCHEDULER_TICK_SECONDS = _env_int("SCHEDULER_TICK_SECONDS", 10)
+
+LANGUAGES = {
+    "en": {"flag": "gb", "name": "English"},
+    "zh": {"flag": "cn", "name": "Chinese"},
+}
+BABEL_DEFAULT_LOCALE = "en"

@@ -1,0 +1,160 @@
+"""Fixtures. The suite runs on SQLite by default and on MariaDB with YMCS_TEST_DB=mariadb;
+either way the schema is built by the migrations, as in production."""
+
+import os
+import re
+import uuid
+
+import pytest
+
+from app import create_app
+from app.extensions import db
+
+from .tree import build_tree
+
+MARIADB_SERVER = os.environ.get("YMCS_TEST_MARIADB", "mysql+pymysql://root@127.0.0.1:3306")
+
+
+def database_kind():
+    return os.environ.get("YMCS_TEST_DB", "sqlite")
+
+
+def pytest_report_header(config):
+    return f"database: {database_kind()}"
+
+
+def create_test_database(tmp_dir):
+    """A fresh, empty database; returns (url, drop callable)."""
+    if database_kind() == "mariadb":
+        import sqlalchemy
+
+        name = f"ymcs_test_{uuid.uuid4().hex[:10]}"
+        server = sqlalchemy.create_engine(MARIADB_SERVER)
+        with server.begin() as conn:
+            conn.exec_driver_sql(f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
+
+        def drop():
+            with server.begin() as conn:
+                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
+            server.dispose()
+
+        return f"{MARIADB_SERVER}/{name}?charset=utf8mb4", drop
+    path = os.path.join(str(tmp_dir), f"ymcs-{uuid.uuid4().hex[:8]}.db")
+    return f"sqlite:///{path}", lambda: None
+
+
+TEST_SETTINGS = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret",
+    "SCHEDULER_MODE": "off",
+    # Tests log in hundreds of times from 127.0.0.1; test_security checks the real limit.
+    "AUTH_RATE_LIMIT": "100000 per second",
+}
+
+
+def make_app(url, **overrides):
+    return create_app({**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": url, **overrides})
+
+
+def migrate_and_sync(app):
+    import flask_migrate
+
+    with app.app_context():
+        flask_migrate.upgrade()
+        app.appbuilder.sm.sync_roles()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    url, drop = create_test_database(tmp_path_factory.mktemp("db"))
+    yield url
+    drop()
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    app = make_app(database_url)
+    migrate_and_sync(app)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def tree(app):
+    """The shared standard tree: tests that change it build their own with fresh_tree."""
+    with app.app_context():
+        t = build_tree(db.session, "std")
+        return _ids(t)
+
+
+@pytest.fixture
+def fresh_tree(app):
+    with app.app_context():
+        return _ids(build_tree(db.session, f"f{uuid.uuid4().hex[:6]}"))
+
+
+def _ids(t):
+    """Plain ids and emails, so tests do not carry ORM objects across sessions."""
+    from types import SimpleNamespace
+
+    out = SimpleNamespace(prefix=t.prefix, password=t.password)
+    for key, value in vars(t).items():
+        if hasattr(value, "id"):
+            setattr(out, key, value.id)
+            if hasattr(value, "username"):
+                setattr(out, f"{key}_email", value.username)
+    return out
+
+
+@pytest.fixture
+def db_session(app):
+    with app.app_context():
+        yield db.session
+        db.session.rollback()
+
+
+_CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token_from(html):
+    match = _CSRF_RE.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+class Browser:
+    """A logged-in test client that posts forms with their CSRF token, as a browser does."""
+
+    def __init__(self, app, email=None, password=None):
+        self.client = app.test_client()
+        self.token = None
+        if email:
+            self.login(email, password)
+
+    def login(self, email, password):
+        page = self.client.get("/login/")
+        self.token = csrf_token_from(page.get_data(as_text=True))
+        response = self.client.post(
+            "/login/", data={"username": email, "password": password,
+                             "csrf_token": self.token})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        assert "/login" not in response.headers["Location"], "login failed"
+        return response
+
+    def get(self, url, **kw):
+        return self.client.get(url, **kw)
+
+    def post(self, url, data=None, **kw):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.token)
+        return self.client.post(url, data=data, **kw)
+
+
+@pytest.fixture
+def login(app):
+    def _login(email, password):
+        return Browser(app, email, password)
+
+    return _login
