@@ -223,10 +223,21 @@ def narrow(model, query, principal=None):
     return narrower(query, principal)
 
 
-def can_access(session, model, pk, principal=None) -> bool:
+_MAX_ID = 2**63 - 1
+
+
+def parse_pk(value) -> int | None:
+    """An id from a URL or form as an int, or None when it cannot be one of ours."""
     try:
-        pk = int(pk)
+        pk = int(str(value).strip())
     except (TypeError, ValueError):
+        return None
+    return pk if 0 < pk <= _MAX_ID else None
+
+
+def can_access(session, model, pk, principal=None) -> bool:
+    pk = parse_pk(pk)
+    if pk is None:
         return False
     query = narrow(model, select(true()).select_from(model).where(model.id == pk), principal)
     return session.execute(query.limit(1)).first() is not None
@@ -234,10 +245,9 @@ def can_access(session, model, pk, principal=None) -> bool:
 
 def get_or_raise(session, model, pk, principal=None):
     """The row, or OutOfScope when it does not exist or the principal may not see it."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise OutOfScope(f"{model.__name__} {pk!r}") from None
+    if parse_pk(pk) is None:
+        raise OutOfScope(f"{model.__name__} {pk!r}")
+    pk = parse_pk(pk)
     row = session.execute(narrow(model, select(model).where(model.id == pk), principal)).scalar()
     if row is None:
         raise OutOfScope(f"{model.__name__} {pk}")

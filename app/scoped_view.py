@@ -30,7 +30,7 @@ class ScopedInterface(SQLAInterface):
 
 
 def _require_visible(view, pk):
-    if view.datamodel.get(pk) is None:
+    if scope.parse_pk(pk) is None or view.datamodel.get(scope.parse_pk(pk)) is None:
         abort(404)
 
 
