@@ -16,8 +16,21 @@ from . import scope
 
 
 class ScopedInterface(SQLAInterface):
+    """``narrow`` replaces the model's default scope, e.g. channels a channel may manage
+    (below itself) rather than all it sees. Related dropdowns use the default scope."""
+
+    def __init__(self, obj, session=None, narrow=None):
+        super().__init__(obj, session)
+        self._narrow = narrow
+
     def apply_filters(self, query, filters):
-        return scope.narrow(self.obj, super().apply_filters(query, filters))
+        query = super().apply_filters(query, filters)
+        if self._narrow is not None:
+            return self._narrow(query)
+        return scope.narrow(self.obj, query)
+
+    def get_related_interface(self, col_name):
+        return ScopedInterface(self.get_related_model(col_name))
 
     def get_related_obj(self, col_name, value):
         model = self.get_related_model(col_name)

@@ -6,6 +6,7 @@ from flask_appbuilder.security.sqla.models import PermissionView, Role, assoc_pe
 from flask_appbuilder.security.views import UserDBModelView
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
+from wtforms import BooleanField
 
 from . import roles
 from .models import Account
@@ -21,6 +22,14 @@ class AccountModelView(UserDBModelView):
         ("Tenant", {"fields": _tenant + ["locked_until"], "expanded": True}),
     ]
     list_columns = ["first_name", "last_name", "username", "email", "kind", "active", "roles"]
+    # FAB makes a NOT NULL boolean a required checkbox; "no" must be submittable.
+    add_form_extra_fields = {
+        **UserDBModelView.add_form_extra_fields,
+        "must_change_password": BooleanField("Must Change Password", default=False),
+    }
+    edit_form_extra_fields = {
+        "must_change_password": BooleanField("Must Change Password", default=False),
+    }
 
 
 class YmcsSecurityManager(SecurityManager):

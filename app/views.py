@@ -9,7 +9,7 @@ from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import aliased, contains_eager
-from wtforms import SelectField
+from wtforms import BooleanField, SelectField
 from wtforms.validators import Length, Optional
 
 from . import scope, tenants
@@ -25,6 +25,11 @@ COUNTRY_CHOICES = [("", "")] + sorted(
 def _country_field():
     return SelectField(_l("Country/Area"), choices=COUNTRY_CHOICES, validators=[Optional()],
                        widget=Select2Widget())
+
+
+def _flag(label):
+    # FAB makes a NOT NULL boolean a *required* checkbox, so "no" could never be submitted.
+    return BooleanField(label, default=False)
 
 
 def _fmt_time(value):
@@ -60,7 +65,7 @@ class _FreezeActionsMixin:
 
 
 class ChannelModelView(_FreezeActionsMixin, FastScopedModelView):
-    datamodel = ScopedInterface(Channel)
+    datamodel = ScopedInterface(Channel, narrow=scope.manageable_channels)
     list_title = _l("Channel Management")
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete"]
     list_cols = [
@@ -83,8 +88,9 @@ class ChannelModelView(_FreezeActionsMixin, FastScopedModelView):
                     "country"]
     show_columns = ["name", "parent", "can_add_subchannel", "status", "contact", "email",
                     "phone", "address", "country", "created_on"]
-    add_form_extra_fields = {"country": _country_field()}
-    edit_form_extra_fields = {"country": _country_field()}
+    add_form_extra_fields = {"country": _country_field(),
+                             "can_add_subchannel": _flag(_l("May Add Sub-channels"))}
+    edit_form_extra_fields = add_form_extra_fields
     validators_columns = {"contact": [Length(max=128)], "name": [Length(max=128)]}
 
     def list_base_query(self):
@@ -125,8 +131,9 @@ class EnterpriseModelView(_FreezeActionsMixin, FastScopedModelView):
     show_columns = ["name", "channel", "permission_type", "has_master_admin", "email",
                     "country", "contact", "phone", "address", "status", "authorization",
                     "is_channel_own", "created_on"]
-    add_form_extra_fields = {"country": _country_field()}
-    edit_form_extra_fields = {"country": _country_field()}
+    add_form_extra_fields = {"country": _country_field(),
+                             "has_master_admin": _flag(_l("Set Master Administrator"))}
+    edit_form_extra_fields = add_form_extra_fields
     validators_columns = {"contact": [Length(max=128)], "name": [Length(max=128)]}
 
     def list_base_query(self):
