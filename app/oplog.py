@@ -12,7 +12,7 @@ from .models import OperationLog, utcnow
 from .scope import current_principal
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-_FAILURE_FLASHES = {"danger", "error"}
+_FAILURE_FLASHES = {"danger", "error", "warning"}  # FAB flashes a bad login as a warning
 
 
 def _operation_name():
