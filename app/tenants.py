@@ -58,3 +58,40 @@ def _set_status(items, status):
             item.status = status
             changed += 1
     return changed
+
+
+def check_channel_deletable(session, channel):
+    """A channel goes only when nothing hangs below it but its generated enterprise."""
+    if session.query(Channel.id).filter(Channel.parent_id == channel.id).first():
+        raise TenantError(f"{channel.name} has sub-channels: remove them first.")
+    others = session.query(Enterprise).filter(Enterprise.channel_id == channel.id,
+                                              Enterprise.is_channel_own.is_(False))
+    if others.first():
+        raise TenantError(f"{channel.name} still has enterprises; freeze it instead.")
+    if _has_accounts(session, channel_id=channel.id):
+        raise TenantError(f"{channel.name} still has accounts; freeze it instead.")
+    for own in session.query(Enterprise).filter(Enterprise.channel_id == channel.id):
+        check_enterprise_deletable(session, own, allow_channel_own=True)
+
+
+def delete_channel_own_enterprise(session, channel):
+    for own in session.query(Enterprise).filter(Enterprise.channel_id == channel.id,
+                                                Enterprise.is_channel_own.is_(True)):
+        session.delete(own)
+
+
+def check_enterprise_deletable(session, enterprise, allow_channel_own=False):
+    from .models import Device
+
+    if enterprise.is_channel_own and not allow_channel_own:
+        raise TenantError(f"{enterprise.name} belongs to its channel and goes with it.")
+    if session.query(Device.id).filter(Device.enterprise_id == enterprise.id).first():
+        raise TenantError(f"{enterprise.name} still has devices; freeze it instead.")
+    if _has_accounts(session, enterprise_id=enterprise.id):
+        raise TenantError(f"{enterprise.name} still has accounts; freeze it instead.")
+
+
+def _has_accounts(session, **by):
+    from .models import Account
+
+    return session.query(Account.id).filter_by(**by).first() is not None

@@ -104,6 +104,11 @@ class ChannelModelView(_FreezeActionsMixin, FastScopedModelView):
         tenants.check_may_add_subchannel(scope.current_principal(), item.parent)
         tenants.channel_own_enterprise(item)  # saved with the channel, one transaction
 
+    def pre_delete(self, item):
+        session = self.datamodel.session
+        tenants.check_channel_deletable(session, item)
+        tenants.delete_channel_own_enterprise(session, item)  # committed with the channel
+
 
 class EnterpriseModelView(_FreezeActionsMixin, FastScopedModelView):
     datamodel = ScopedInterface(Enterprise)
@@ -135,6 +140,9 @@ class EnterpriseModelView(_FreezeActionsMixin, FastScopedModelView):
                              "has_master_admin": _flag(_l("Set Master Administrator"))}
     edit_form_extra_fields = add_form_extra_fields
     validators_columns = {"contact": [Length(max=128)], "name": [Length(max=128)]}
+
+    def pre_delete(self, item):
+        tenants.check_enterprise_deletable(self.datamodel.session, item)
 
     def list_base_query(self):
         query = select(Enterprise).outerjoin(Enterprise.channel).options(

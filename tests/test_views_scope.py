@@ -243,3 +243,29 @@ def test_enterprise_account_sees_only_its_devices(app, tree, login):
 def test_anonymous_is_sent_to_login(app):
     response = app.test_client().get("/enterprisemodelview/list/")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_deleting_a_busy_channel_or_enterprise_is_refused_with_a_message(app, fresh_tree,
+                                                                         login):
+    browser = login(fresh_tree.a_email, fresh_tree.password)
+    browser.post(f"/channelmodelview/delete/{fresh_tree.B}")
+    assert "has sub-channels" in browser.get("/channelmodelview/list/").get_data(as_text=True)
+    browser.post(f"/enterprisemodelview/delete/{fresh_tree.E}")
+    assert "still has devices" in browser.get("/enterprisemodelview/list/").get_data(
+        as_text=True)
+    with app.app_context():
+        assert db.session.get(Channel, fresh_tree.B) and db.session.get(Enterprise, fresh_tree.E)
+
+
+def test_deleting_an_empty_channel_takes_its_own_enterprise_along(app, tree, login):
+    browser = login(tree.b_email, tree.password)
+    browser.post("/channelmodelview/add", data={"name": "short-lived", "parent": str(tree.B)})
+    with app.app_context():
+        channel_id = db.session.execute(
+            select(Channel.id).where(Channel.name == "short-lived")).scalar_one()
+    response = browser.post(f"/channelmodelview/delete/{channel_id}")
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Channel, channel_id) is None
+        assert db.session.execute(
+            select(Enterprise).where(Enterprise.channel_id == channel_id)).first() is None
