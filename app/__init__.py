@@ -63,11 +63,12 @@ def _sqlite_pragmas(dbapi_connection, _record):
 
 
 def configure_appbuilder(app):
+    from .dashboard import DashboardView
     from .security import YmcsSecurityManager
     from .views import register_views
 
     appbuilder = AppBuilder(security_manager_class=YmcsSecurityManager,
-                            base_template="ymcs_base.html")
+                            base_template="ymcs_base.html", indexview=DashboardView)
     with app.app_context():
         appbuilder.init_app(app, db.session)
         register_views(appbuilder)
