@@ -1,0 +1,43 @@
+# Shared set-up steps for scripts/run.sh and scripts/test.sh. Source it; do not run it.
+# Everything here is idempotent: a second run installs nothing and takes seconds.
+
+YMCS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export DEBIAN_FRONTEND=noninteractive
+PYTHON="${PYTHON:-python3}"
+VENV="$YMCS_ROOT/.venv"
+
+log() { printf '>>> %s\n' "$*"; }
+
+# ensure_venv REQUIREMENTS_FILE: create .venv if missing, pip install the file when it (or
+# requirements.txt, which it may include) changed since the last successful install.
+ensure_venv() {
+    local req="$YMCS_ROOT/$1" stamp="$VENV/.ymcs-installed-$(basename "$1")" digest
+    if [ ! -x "$VENV/bin/python" ]; then
+        log "creating virtualenv $VENV"
+        "$PYTHON" -m venv "$VENV"
+    fi
+    digest="$(cat "$req" "$YMCS_ROOT/requirements.txt" | sha256sum | cut -d' ' -f1)"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$digest" ]; then
+        return 0
+    fi
+    log "pip install -r $1"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req"
+    echo "$digest" >"$stamp"
+}
+
+_APT_UPDATED=""
+# apt_install PACKAGE...: quiet, non-interactive; prints apt's output only if it fails.
+apt_install() {
+    local out
+    out="$(mktemp)"
+    if [ -z "$_APT_UPDATED" ]; then
+        log "apt-get update"
+        if ! apt-get -qq update >"$out" 2>&1; then cat "$out"; rm -f "$out"; return 1; fi
+        _APT_UPDATED=1
+    fi
+    log "apt-get install $*"
+    if ! apt-get -y -qq -o Dpkg::Use-Pty=0 install "$@" >"$out" 2>&1; then
+        cat "$out"; rm -f "$out"; return 1
+    fi
+    rm -f "$out"
+}
