@@ -96,3 +96,12 @@ def test_demo_channel_admin_sees_only_its_subtree(app, login):
         "/enterprisemodelview/list/?psize=200").get_data(as_text=True)
     assert "Kaixin Trading" in page and "Acme Hotel Group" in page
     assert "Zenith Bank" not in page
+
+
+def test_channel_admin_opens_own_profile_but_not_other_accounts(app, tree, login):
+    browser = login(tree.b_email, tree.password)
+    profile = browser.get("/users/userinfo/")
+    assert profile.status_code == 200 and tree.b_email in profile.get_data(as_text=True)
+    assert browser.get("/users/list/").status_code == 403
+    assert browser.get(f"/users/show/{tree.s}").status_code == 403
+    assert browser.get(f"/users/edit/{tree.s}").status_code == 403
