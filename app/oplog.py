@@ -1,6 +1,7 @@
 """Every state-changing request writes an operation-log row, failures included.
 
-The row is written on its own connection, so it survives the request's own rollback.
+The row is written on its own connection, so it survives the request's own rollback, and
+also when the view raised (teardown_request catches what after_request never sees).
 """
 
 from flask import g, request, session
@@ -53,6 +54,9 @@ def _write(status_code):
         result="failure" if _failed(status_code) else "success",
         status_code=status_code,
     )
+    # Whatever the request left uncommitted would be rolled back at teardown anyway; ending
+    # it now keeps its locks from blocking this write (SQLite has one writer at a time).
+    db.session.rollback()
     with db.engine.begin() as conn:
         conn.execute(insert(OperationLog.__table__).values(**row))
 

@@ -149,3 +149,18 @@ def test_operation_log_screen_is_scoped(app, fresh_tree, login):
 def test_production_refuses_the_placeholder_secret(database_url):
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         make_app(database_url, YMCS_ENV="production", SECRET_KEY="dev-only-change-me")
+
+
+def test_a_request_that_crashes_is_logged_as_failure(app, fresh_tree, login, monkeypatch):
+    from app import tenants
+
+    def explode(items):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(tenants, "freeze", explode)
+    browser = login(fresh_tree.a_email, fresh_tree.password)
+    with pytest.raises(RuntimeError):  # TESTING propagates; production answers 500
+        browser.post("/enterprisemodelview/action_post",
+                     data={"action": "freeze", "rowid": [str(fresh_tree.E)]})
+    row = _logs(app, username=fresh_tree.a_email)[0]
+    assert row.result == "failure" and row.status_code == 500
