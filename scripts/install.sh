@@ -21,7 +21,13 @@ ensure_venv() {
         return 0
     fi
     log "pip install -r $1"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req"
+    local out
+    out="$(mktemp)"
+    if ! "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req" \
+            >"$out" 2>&1; then
+        cat "$out"; rm -f "$out"; return 1
+    fi
+    rm -f "$out"
     echo "$digest" >"$stamp"
 }
 
