@@ -2,7 +2,8 @@
 served by werkzeug on 127.0.0.1, over its own freshly migrated database with the demo data.
 
 Fixtures for later browser tests:
-- ``live_server``: the running portal (``.url``, ``.app``) — one per test session;
+- ``live_server``: the running portal (``.url``, ``.app``) — one for all of tests/browser/
+  (package scope: the server, its database and the browser close when these tests are done);
 - ``page_as(email, password=DEMO_PASSWORD)``: a new browser context (own cookies) logged in
   through the login form; returns the Playwright ``Page``, already on the first page after login;
 - ``anon_page``: a page in a fresh context, not logged in;
@@ -41,7 +42,7 @@ def _in_ci():
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live_server(tmp_path_factory):
     from app.demo import seed_demo
 
@@ -67,7 +68,7 @@ def live_server(tmp_path_factory):
         drop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
     if not os.access(CHROMIUM, os.X_OK):
         message = f"no Chromium at {CHROMIUM} (apt-get install chromium; scripts/test.sh does)"

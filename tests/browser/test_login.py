@@ -8,8 +8,9 @@ from playwright.sync_api import expect
 def test_channel_admin_sees_only_its_subtree_enterprises(page_as, tmp_path):
     page = page_as("acme@ymcs.example")
 
-    page.get_by_role("link", name="User Management").click()
-    page.get_by_role("link", name="Enterprise Management").click()
+    menu = page.locator(".navbar").first  # the top menu, not links elsewhere on the page
+    menu.get_by_role("link", name="User Management").click()
+    menu.get_by_role("link", name="Enterprise Management").click()
     page.wait_for_url("**/enterprisemodelview/list/**")
 
     table = page.locator("table").first
