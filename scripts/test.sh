@@ -117,9 +117,6 @@ fi
 
 echo
 echo "test.sh took $((SECONDS - T0)) s"
-if [ ${#FAILED[@]} -gt 0 ]; then
-    echo "FAILED: ${FAILED[*]}"
-fi
 # The closing line: totals over every pytest run above.
 python - "$REPORTS" <<'PY'
 import glob
@@ -135,4 +132,7 @@ failed = totals["failures"] + totals["errors"]
 passed = totals["tests"] - failed - totals["skipped"]
 print(f"total: {passed} passed, {failed} failed, {totals['skipped']} skipped")
 PY
-[ ${#FAILED[@]} -eq 0 ]
+if [ ${#FAILED[@]} -gt 0 ]; then
+    echo "FAILED: ${FAILED[*]}"
+    exit 1
+fi
