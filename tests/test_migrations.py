@@ -72,15 +72,7 @@ def test_upgrade_builds_exactly_the_models(empty_app):
 def test_downgrade_to_base_then_upgrade_again(empty_app):
     with empty_app.app_context():
         flask_migrate.upgrade()
-        try:
-            flask_migrate.downgrade(revision="base")
-        except sqlalchemy.exc.OperationalError as exc:
-            # Known bug in 0001_initial_schema.downgrade() (reported, not ours to fix here):
-            # it drops an index that backs a foreign key before dropping its table, which
-            # MariaDB refuses. Any other error fails; once fixed, this test simply passes.
-            if "1553" in str(exc):
-                pytest.xfail("0001 downgrade drops FK-backing indexes first: MariaDB 1553")
-            raise
+        flask_migrate.downgrade(revision="base")
     assert current_revision(empty_app) is None
     assert table_names(empty_app) - {"alembic_version"} == set()
 
