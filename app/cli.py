@@ -31,3 +31,12 @@ def demo_command():
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for email, role, *_ in accounts:
         click.echo(f"  {email:<24} {role}")
+
+
+@ymcs.command("scheduler")
+@with_appcontext
+def scheduler_command():
+    """Run the job scheduler in the foreground; extra copies wait as standbys (see app/jobs.py)."""
+    from .jobs import run_scheduler_process
+
+    run_scheduler_process(current_app._get_current_object())

@@ -1,0 +1,107 @@
+"""Helpers for tests that run real scheduler processes.
+
+The processes load a test job with YMCS_EXTRA_JOBS=tests.jobs_fixture:register. It appends one
+line per execution to the file named by YMCS_TEST_TICK_LOG: every run is kept, duplicates
+included, which the unique JobRun ledger would hide.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from flask import current_app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def register(registry):
+    registry.add("record_tick", record_tick, seconds=1)  # i.e. on every tick
+
+
+def record_tick():
+    line = f"{time.time():.6f} {os.getpid()} {current_app.name}\n"
+    # One short write to a file opened for appending lands whole, whoever else appends.
+    with open(os.environ["YMCS_TEST_TICK_LOG"], "a") as log:
+        log.write(line)
+
+
+def read_tick_log(path):
+    """[(time, pid)] of every run of record_tick, in time order."""
+    if not os.path.exists(path):
+        return []
+    with open(path) as log:
+        rows = [line.split() for line in log if line.strip()]
+    return sorted((float(when), int(pid)) for when, pid, _app in rows)
+
+
+def scheduler_env(database_url, tmp_path, tick, lease):
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("FLASK_DEBUG", "FLASK_RUN_FROM_CLI", "WERKZEUG_RUN_MAIN")}
+    env.update(
+        DATABASE_URL=database_url,
+        SCHEDULER_MODE="embedded",  # the default: `flask ymcs scheduler` must not embed another
+        SCHEDULER_TICK_SECONDS=str(tick),
+        SCHEDULER_LEASE_SECONDS=str(lease),
+        YMCS_EXTRA_JOBS="tests.jobs_fixture:register",
+        YMCS_TEST_TICK_LOG=str(tmp_path / "ticks.log"),
+        YMCS_INSTANCE_DIR=str(tmp_path),
+        SECRET_KEY="test-secret",
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def start_flask(args, env, output_path):
+    """`flask --app app:create_app <args>` in its own process group, output to a file."""
+    with open(output_path, "w") as output:
+        return subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "app:create_app", *args],
+            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+            start_new_session=True,
+            # A shell that started pytest in the background leaves SIGINT ignored; Ctrl-C
+            # must reach the process as it would in a terminal.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
+
+
+def kill_all(processes):
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+
+
+def wait_until(condition, timeout, poll=0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(poll)
+    raise AssertionError(f"still waiting after {timeout}s")
+
+
+def runs_of(runs, pid):
+    return [when for when, who in runs if who == pid]
+
+
+def pid_stretches(runs):
+    """The pids in the order they ran the job, one entry per unbroken stretch."""
+    stretches = []
+    for _when, pid in runs:
+        if not stretches or stretches[-1] != pid:
+            stretches.append(pid)
+    return stretches
+
+
+def gaps(times):
+    return [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+
+
+def outputs(tmp_path):
+    """The processes' output, for assertion messages."""
+    return "\n".join(f"--- {path.name}\n{path.read_text()[-2000:]}"
+                     for path in sorted(tmp_path.glob("*.out")))
