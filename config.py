@@ -67,6 +67,8 @@ LIST_COUNT_CAP = _env_int("LIST_COUNT_CAP", 10000)
 SCHEDULER_MODE = _env("SCHEDULER_MODE", "embedded")
 SCHEDULER_LEASE_SECONDS = _env_int("SCHEDULER_LEASE_SECONDS", 30)
 SCHEDULER_TICK_SECONDS = _env_int("SCHEDULER_TICK_SECONDS", 10)
+# Extra jobs for plug-ins and tests: "module:function,…", each called with the job registry.
+YMCS_EXTRA_JOBS = _env("YMCS_EXTRA_JOBS", "")
 
 LANGUAGES = {
     "en": {"flag": "gb", "name": "English"},

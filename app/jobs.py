@@ -99,7 +99,7 @@ def register_extra_jobs(registry, spec):
 
 
 def _extra_jobs_spec(app):
-    return app.config.get("YMCS_EXTRA_JOBS") or os.environ.get("YMCS_EXTRA_JOBS", "")
+    return app.config.get("YMCS_EXTRA_JOBS", "")
 
 
 def prune_job_runs():
