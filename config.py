@@ -70,6 +70,22 @@ SCHEDULER_TICK_SECONDS = _env_int("SCHEDULER_TICK_SECONDS", 10)
 # Extra jobs for plug-ins and tests: "module:function,…", each called with the job registry.
 YMCS_EXTRA_JOBS = _env("YMCS_EXTRA_JOBS", "")
 
+# Mail: everything goes through the outbox (app/mail.py), sent by a scheduler job with retries.
+# MAIL_SERVER is your SMTP relay; with none reachable, mail waits in the outbox.
+MAIL_SERVER = _env("MAIL_SERVER", "127.0.0.1")
+MAIL_PORT = _env_int("MAIL_PORT", 25)
+MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)  # STARTTLS after connecting
+MAIL_USE_SSL = _env_bool("MAIL_USE_SSL", False)  # TLS from the start (port 465)
+MAIL_USERNAME = _env("MAIL_USERNAME", None)
+MAIL_PASSWORD = _env("MAIL_PASSWORD", None)
+MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "YMCS <no-reply@ymcs.example>")
+MAIL_TIMEOUT = float(_env("MAIL_TIMEOUT", 10))  # seconds per SMTP connect/read
+MAIL_MAX_ATTEMPTS = _env_int("MAIL_MAX_ATTEMPTS", 20)  # then the message is marked failed
+MAIL_OUTBOX_SECONDS = _env_int("MAIL_OUTBOX_SECONDS", 10)  # how often the outbox job runs
+# Fixed: Flask-Mail would otherwise drop mail silently whenever TESTING is on, and the outbox
+# would record it as sent.
+MAIL_SUPPRESS_SEND = False
+
 LANGUAGES = {
     "en": {"flag": "gb", "name": "English"},
     "zh": {"flag": "cn", "name": "Chinese"},

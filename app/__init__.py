@@ -15,6 +15,7 @@ def create_app(overrides=None):
     app = Flask(__name__, instance_path=_instance_dir())
     configure_settings(app, overrides)
     configure_database(app)
+    configure_mail(app)
     configure_appbuilder(app)
     configure_security(app)
     configure_cli(app)
@@ -60,6 +61,13 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def configure_mail(app):
+    # Imported here: the app.mail module would shadow a package-level name `mail`.
+    from .extensions import mail
+
+    mail.init_app(app)  # the outbox job (app/mail.py) is the only sender
 
 
 def configure_appbuilder(app):

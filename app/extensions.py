@@ -5,9 +5,11 @@ create_app() in one process, so create_app() makes a fresh one each time.
 """
 
 from flask_appbuilder.utils.legacy import get_sqla_class
+from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
 db = get_sqla_class()()
 migrate = Migrate()
 csrf = CSRFProtect()
+mail = Mail()

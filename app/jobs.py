@@ -30,6 +30,7 @@ from sqlalchemy import delete
 
 from . import leases
 from .extensions import db
+from .mail import send_outbox_job
 from .models import JobRun, utcnow
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def init_jobs(app):
     if app.config["SCHEDULER_MODE"] not in SCHEDULER_MODES:
         raise ValueError(f"SCHEDULER_MODE must be one of {SCHEDULER_MODES}")
     registry = JobRegistry()
-    register_builtin_jobs(registry)
+    register_builtin_jobs(registry, app.config)
     register_extra_jobs(registry, _extra_jobs_spec(app))
     app.extensions["ymcs_jobs"] = registry
     if should_embed_scheduler(app.config):
@@ -81,9 +82,10 @@ def job_registry(app):
     return app.extensions["ymcs_jobs"]
 
 
-def register_builtin_jobs(registry):
+def register_builtin_jobs(registry, config):
     # Every periodic job of the application is listed here, as register_views lists the views.
     registry.add("prune_job_runs", prune_job_runs, seconds=3600)
+    registry.add("send_outbox_mail", send_outbox_job, seconds=config["MAIL_OUTBOX_SECONDS"])
 
 
 def register_extra_jobs(registry, spec):

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     event,
     insert,
     literal,
@@ -267,3 +268,32 @@ class JobRun(Model):
     holder = Column(String(128), nullable=False)
     ran_at = Column(DateTime, nullable=False, default=utcnow)
     __table_args__ = (Index("uq_job_run_job_slot", "job", "slot", unique=True),)
+
+
+class OutboxStatus(str, enum.Enum):
+    pending = "pending"
+    sent = "sent"
+    failed = "failed"  # gave up after MAIL_MAX_ATTEMPTS
+
+
+class OutboxMessage(Model):
+    """One mail, written in the transaction that caused it and sent later by the outbox job.
+
+    Only app/mail.py changes status, attempts and next_attempt_at (see its transitions).
+    """
+
+    __tablename__ = "outbox_message"
+    id = Column(Integer, primary_key=True)
+    created_on = Column(DateTime, nullable=False, default=utcnow)
+    recipient = Column(String(320), nullable=False)
+    subject = Column(String(255), nullable=False)
+    body_text = Column(Text, nullable=False)
+    body_html = Column(Text, nullable=True)
+    status = Column(_enum(OutboxStatus), nullable=False, default=OutboxStatus.pending)
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(DateTime, nullable=False, default=utcnow)
+    last_error = Column(String(500), nullable=True)
+    sent_at = Column(DateTime, nullable=True)
+
+    # The sweep: pending rows whose next_attempt_at has come, oldest first.
+    __table_args__ = (Index("ix_outbox_message_due", "status", "next_attempt_at"),)
