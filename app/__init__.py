@@ -83,11 +83,13 @@ def configure_appbuilder(app):
 
 
 def configure_security(app):
+    from .auth_views import enforce_account_state
     from .oplog import init_oplog
     from .security import make_session_permanent
 
     csrf.init_app(app)
     app.before_request(make_session_permanent)
+    app.before_request(enforce_account_state)
     init_oplog(app)
 
 

@@ -86,6 +86,7 @@ def register_builtin_jobs(registry, config):
     # Every periodic job of the application is listed here, as register_views lists the views.
     registry.add("prune_job_runs", prune_job_runs, seconds=3600)
     registry.add("send_outbox_mail", send_outbox_job, seconds=config["MAIL_OUTBOX_SECONDS"])
+    registry.add("prune_captcha_uses", prune_captcha_uses, seconds=3600)
 
 
 def register_extra_jobs(registry, spec):
@@ -102,6 +103,12 @@ def register_extra_jobs(registry, spec):
 
 def _extra_jobs_spec(app):
     return app.config.get("YMCS_EXTRA_JOBS", "")
+
+
+def prune_captcha_uses():
+    from .challenges import prune_spent
+
+    prune_spent(db.session)
 
 
 def prune_job_runs():

@@ -297,3 +297,24 @@ class OutboxMessage(Model):
 
     # The sweep: pending rows whose next_attempt_at has come, oldest first.
     __table_args__ = (Index("ix_outbox_message_due", "status", "next_attempt_at"),)
+
+
+class PasswordResetToken(Model):
+    """A single-use "forgot password" link; only the SHA-256 digest of its secret is kept."""
+
+    __tablename__ = "password_reset_token"
+    id = Column(Integer, primary_key=True)
+    account_id = Column(Integer, ForeignKey("ab_user.id", ondelete="CASCADE"), nullable=False,
+                        index=True)
+    token_digest = Column(String(64), nullable=False, unique=True)
+    created_on = Column(DateTime, nullable=False, default=utcnow)
+    expires_at = Column(DateTime, nullable=False)
+    used_on = Column(DateTime, nullable=True)
+
+
+class CaptchaUse(Model):
+    """A captcha challenge already answered (right or wrong): each one is good for one try."""
+
+    __tablename__ = "captcha_use"
+    nonce = Column(String(32), primary_key=True)
+    used_on = Column(DateTime, nullable=False, default=utcnow, index=True)

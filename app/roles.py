@@ -13,12 +13,9 @@ ENTERPRISE_ADMIN = "Enterprise Admin"
 RPS_ENTERPRISE_ADMIN = "RPS Enterprise Admin"
 
 # Everyone who logs in may see and edit their own account and change their password.
+# (FAB's own "reset my password" asks no old password: ours replaces it.)
 _OWN_ACCOUNT = [
-    ("AccountModelView", "can_userinfo"),
-    ("AccountModelView", "resetmypassword"),
-    ("AccountModelView", "userinfoedit"),
-    ("ResetMyPasswordView", "can_this_form_(get|post)"),
-    ("UserInfoEditView", "can_this_form_(get|post)"),
+    ("AccountSettingsView", "can_(settings|password)"),
 ]
 _CRUD = "can_(list|show|add|edit|delete)"
 

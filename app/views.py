@@ -212,6 +212,10 @@ class OperationLogModelView(FastScopedModelView):
 
 def register_views(appbuilder):
     """Every view and menu link, grouped as the spec's menus are."""
+    from .auth_views import AccountSettingsView, PasswordRecoveryView
+
+    appbuilder.add_view_no_menu(AccountSettingsView)
+    appbuilder.add_view_no_menu(PasswordRecoveryView)
     appbuilder.add_view(ChannelModelView, "Channel Management", icon="fa-sitemap",
                         label=_l("Channel Management"), category="User Management",
                         category_label=_l("User Management"), category_icon="fa-users")

@@ -17,6 +17,10 @@ export PATH="$VENV/bin:$PATH"
 if [ ! -x /usr/bin/chromium ]; then
     apt_install chromium
 fi
+# Chinese pages in the browser tests (and their screenshots) need a CJK font.
+if ! fc-list :lang=zh 2>/dev/null | grep -q .; then
+    apt_install fonts-wqy-zenhei
+fi
 
 # --- MariaDB -------------------------------------------------------------------------------
 MARIADB_URL="${YMCS_TEST_MARIADB:-mysql+pymysql://root@127.0.0.1:3306}"

@@ -10,7 +10,10 @@ import pytest
 from app import create_app
 from app.extensions import db
 
+from .smtp import SmtpServer, free_port
 from .tree import build_tree
+
+SMTP_PORT = free_port()  # the suite's mail relay; tests that read mail start a server on it
 
 MARIADB_SERVER = os.environ.get("YMCS_TEST_MARIADB", "mysql+pymysql://root@127.0.0.1:3306")
 
@@ -49,6 +52,9 @@ TEST_SETTINGS = {
     "SCHEDULER_MODE": "off",
     # Tests log in hundreds of times from 127.0.0.1; test_security checks the real limit.
     "AUTH_RATE_LIMIT": "100000 per second",
+    "MAIL_SERVER": "127.0.0.1",
+    "MAIL_PORT": SMTP_PORT,
+    "MAIL_TIMEOUT": 2,
 }
 
 
@@ -106,6 +112,15 @@ def _ids(t):
             if hasattr(value, "username"):
                 setattr(out, f"{key}_email", value.username)
     return out
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on the suite's relay port, collecting what arrives."""
+    server = SmtpServer(SMTP_PORT)
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

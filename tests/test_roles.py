@@ -37,7 +37,7 @@ def test_finance_role_holds_no_tenant_management(app):
     finance = _permissions(app, roles.CHANNEL_FINANCE)
     assert not any(view in ("ChannelModelView", "EnterpriseModelView", "DeviceModelView")
                    for _, view in finance)
-    assert ("can_this_form_post", "ResetMyPasswordView") in finance
+    assert ("can_password", "AccountSettingsView") in finance
 
 
 def test_admin_holds_every_permission(app):
@@ -100,8 +100,9 @@ def test_demo_channel_admin_sees_only_its_subtree(app, login):
 
 def test_channel_admin_opens_own_profile_but_not_other_accounts(app, tree, login):
     browser = login(tree.b_email, tree.password)
-    profile = browser.get("/users/userinfo/")
+    profile = browser.get("/account/")
     assert profile.status_code == 200 and tree.b_email in profile.get_data(as_text=True)
+    assert browser.get("/users/userinfo/").status_code == 403  # FAB's page is not theirs
     assert browser.get("/users/list/").status_code == 403
     assert browser.get(f"/users/show/{tree.s}").status_code == 403
     assert browser.get(f"/users/edit/{tree.s}").status_code == 403
