@@ -115,3 +115,16 @@ def test_forgotten_password_by_mail(live_server, anon_page, tree, smtp_server, c
     login_through_form(page, tree["c_email"], "From-mail-77")
     page.goto(link)
     expect(page.locator("#reset-error")).to_be_visible()
+
+
+def test_idle_page_goes_to_login_after_thirty_minutes(anon_page, tree):
+    page = anon_page
+    page.clock.install()
+    login_through_form(page, tree["b_email"], tree["password"])
+    page.goto("/enterprisemodelview/list/")
+    page.clock.fast_forward("29:00")
+    assert "/enterprisemodelview/list/" in page.url
+    page.clock.fast_forward("01:01")
+    page.wait_for_url("**/login/**")
+    page.goto("/enterprisemodelview/list/")  # really signed out, not just shown the form
+    page.wait_for_url("**/login/**")
