@@ -138,6 +138,8 @@ class Enterprise(Model):
     status = Column(_enum(Status), nullable=False, default=Status.active)
     # A new enterprise authorizes its channel by default; its admin may reject it later.
     authorization = Column(_enum(Authorization), nullable=False, default=Authorization.accepted)
+    # When the enterprise admin answered the first-login prompt about it; None: not yet.
+    authorization_answered_on = Column(DateTime, nullable=True)
     is_channel_own = Column(Boolean, nullable=False, default=False)
     created_on = Column(DateTime, nullable=False, default=utcnow)
 
