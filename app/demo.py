@@ -16,6 +16,7 @@ from .models import (
     Device,
     Enterprise,
     PermissionType,
+    RpsDevice,
     utcnow,
 )
 
@@ -58,6 +59,13 @@ DEMO_ENTERPRISES = [
 
 DEVICE_MODELS = ["SIP-T54W", "SIP-T46U", "SIP-T33G", "W70B", "CP965"]
 
+# (MAC, server URL, unique URL, IP) of Redirect Logistics' RPS devices
+DEMO_RPS_DEVICES = [
+    ("001565fe0001", "https://dm.redirect.example/", "https://dm.redirect.example/p/001565fe0001",
+     "203.0.113.21"),
+    ("001565fe0002", "https://dm.redirect.example/", None, "203.0.113.22"),
+]
+
 
 def _one(session, model, **by):
     return session.execute(select(model).filter_by(**by)).scalar_one_or_none()
@@ -98,6 +106,11 @@ def seed_demo(session, devices_per_enterprise=6):
                     firmware="96.86.0.70", ip=f"10.{index}.0.{n + 10}",
                     enterprise=enterprise, online=online,
                     last_seen=now - datetime.timedelta(minutes=2 if online else 90)))
+
+    for mac, server_url, unique_url, ip in DEMO_RPS_DEVICES:
+        if _one(session, RpsDevice, mac=mac) is None:
+            session.add(RpsDevice(mac=mac, server_url=server_url, unique_url=unique_url, ip=ip,
+                                  enterprise=enterprises["Redirect Logistics"]))
 
     sm = current_app.appbuilder.sm
     for email, role_name, kind, channel, enterprise in DEMO_ACCOUNTS:

@@ -320,3 +320,32 @@ class CaptchaUse(Model):
     __tablename__ = "captcha_use"
     nonce = Column(String(32), primary_key=True)
     used_on = Column(DateTime, nullable=False, default=utcnow, index=True)
+
+
+class RpsDevice(Model):
+    """A device of an RPS enterprise: the redirect service sends it to ``server_url``.
+
+    Only RPS enterprises hold RPS devices (app/rps.py checks it); a channel sees them without
+    the enterprise's authorization (app/scope.py).
+    """
+
+    __tablename__ = "rps_device"
+    id = Column(Integer, primary_key=True)
+    mac = Column(String(12), nullable=False, unique=True)
+    server_url = Column(String(512), nullable=False)
+    unique_url = Column(String(512), nullable=True)  # the device's own provisioning URL
+    ip = Column(String(45), nullable=True)
+    enterprise_id = Column(Integer, ForeignKey("enterprise.id"), nullable=False)
+    created_on = Column(DateTime, nullable=False, default=utcnow)
+
+    enterprise = relationship("Enterprise")
+
+    # (enterprise_id, id) serves the scoped list ordered by id and backs the foreign key.
+    __table_args__ = (Index("ix_rps_device_enterprise_id", "enterprise_id", "id"),)
+
+    @validates("mac")
+    def _normalize_mac(self, key, value):
+        return normalize_mac(value)
+
+    def __repr__(self):
+        return self.mac

@@ -25,9 +25,11 @@ ROLE_DEFINITIONS = {
         ("ChannelModelView", _CRUD + "|freeze|unfreeze"),
         ("EnterpriseModelView", _CRUD + "|freeze|unfreeze"),
         ("DeviceModelView", "can_(list|show)"),
+        ("RpsDeviceModelView", "can_(list|show)"),
         ("OperationLogModelView", "can_(list|show)"),
         ("(User Management|Device Management|System Management)", "menu_access"),
         ("(Channel Management|Enterprise Management|Platform Device|Operation Log)", "menu_access"),
+        ("RPS Device", "menu_access"),
     ],
     # Orders and statements only; their views arrive with the orders issue.
     CHANNEL_FINANCE: _OWN_ACCOUNT
@@ -45,7 +47,9 @@ ROLE_DEFINITIONS = {
     RPS_ENTERPRISE_ADMIN: _OWN_ACCOUNT
     + [
         ("DeviceModelView", "can_(list|show)"),
+        ("RpsDeviceModelView", _CRUD),
         ("(Device Management|Platform Device)", "menu_access"),
+        ("RPS Device", "menu_access"),
     ],
 }
 

@@ -29,6 +29,7 @@ from .models import (
     Enterprise,
     OperationLog,
     PermissionType,
+    RpsDevice,
 )
 
 
@@ -170,6 +171,12 @@ def visible_devices(query, principal=None):
     return _where(query, None if ids is None else Device.enterprise_id.in_(ids))
 
 
+def visible_rps_devices(query, principal=None):
+    """RPS devices of the enterprises the principal sees: no authorization needed."""
+    ids = enterprise_ids(principal or current_principal())
+    return _where(query, None if ids is None else RpsDevice.enterprise_id.in_(ids))
+
+
 def visible_operation_logs(query, principal=None):
     principal = principal or current_principal()
     if principal.is_admin:
@@ -206,6 +213,7 @@ _NARROWERS = {
     Channel: visible_channels,
     Enterprise: visible_enterprises,
     Device: visible_devices,
+    RpsDevice: visible_rps_devices,
     OperationLog: visible_operation_logs,
     Account: visible_accounts,
 }

@@ -81,12 +81,14 @@ def delete_channel_own_enterprise(session, channel):
 
 
 def check_enterprise_deletable(session, enterprise, allow_channel_own=False):
-    from .models import Device
+    from .models import Device, RpsDevice
 
     if enterprise.is_channel_own and not allow_channel_own:
         raise TenantError(f"{enterprise.name} belongs to its channel and goes with it.")
     if session.query(Device.id).filter(Device.enterprise_id == enterprise.id).first():
         raise TenantError(f"{enterprise.name} still has devices; freeze it instead.")
+    if session.query(RpsDevice.id).filter(RpsDevice.enterprise_id == enterprise.id).first():
+        raise TenantError(f"{enterprise.name} still has RPS devices; freeze it instead.")
     if _has_accounts(session, enterprise_id=enterprise.id):
         raise TenantError(f"{enterprise.name} still has accounts; freeze it instead.")
 

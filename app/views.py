@@ -227,3 +227,7 @@ def register_views(appbuilder):
     appbuilder.add_view(OperationLogModelView, "Operation Log", icon="fa-list",
                         label=_l("Operation Log"), category="System Management",
                         category_label=_l("System Management"), category_icon="fa-cogs")
+    from .rps_views import RpsDeviceModelView  # it builds on this module's base view
+
+    appbuilder.add_view(RpsDeviceModelView, "RPS Device", icon="fa-random",
+                        label=_l("RPS Device"), category="Device Management")
