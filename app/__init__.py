@@ -83,13 +83,18 @@ def configure_appbuilder(app):
 
 
 def configure_security(app):
+    from .acting_views import load_acting, prompt_for_authorization
     from .auth_views import enforce_account_state
     from .oplog import init_oplog
     from .security import make_session_permanent
 
     csrf.init_app(app)
+    # In this order: whoever is signed in may be frozen out or owe a new password before a
+    # visit to another tenant resumes, and the authorization prompt comes last.
     app.before_request(make_session_permanent)
     app.before_request(enforce_account_state)
+    app.before_request(load_acting)
+    app.before_request(prompt_for_authorization)
     init_oplog(app)
 
 

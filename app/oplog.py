@@ -36,7 +36,11 @@ def _write(status_code):
         return
     g._ymcs_oplog_written = True
     principal = current_principal()
-    if current_user.is_authenticated:
+    acting = g.get("ymcs_acting")
+    actor = None
+    if acting is not None:  # both identities: the tenant worked in, and the real person
+        username, actor = f"{acting.kind}:{acting.name}"[:128], acting.actor_username
+    elif current_user.is_authenticated:
         username = current_user.username
     else:  # a login attempt: record whom it claimed to be
         username = (request.form.get("username") or "")[:128]
@@ -44,7 +48,7 @@ def _write(status_code):
         created_on=utcnow(),
         user_id=principal.account_id,
         username=username,
-        actor_username=g.get("ymcs_actor_username"),
+        actor_username=actor,
         channel_id=principal.channel_id,
         enterprise_id=principal.enterprise_id,
         operation=_operation_name()[:128],

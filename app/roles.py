@@ -27,6 +27,7 @@ ROLE_DEFINITIONS = {
         ("DeviceModelView", "can_(list|show)"),
         ("RpsDeviceModelView", "can_(list|show)"),
         ("OperationLogModelView", "can_(list|show)"),
+        ("ActAsView", "can_(enterprise|channel)"),
         ("(User Management|Device Management|System Management)", "menu_access"),
         ("(Channel Management|Enterprise Management|Platform Device|Operation Log)", "menu_access"),
         ("RPS Device", "menu_access"),
@@ -41,8 +42,9 @@ ROLE_DEFINITIONS = {
     + [
         ("DeviceModelView", "can_(list|show)"),
         ("OperationLogModelView", "can_(list|show)"),
+        ("AuthorizationView", "can_(channels|prompt|answer)"),
         ("(Device Management|System Management)", "menu_access"),
-        ("(Platform Device|Operation Log)", "menu_access"),
+        ("(Platform Device|Operation Log|Authorized Channels)", "menu_access"),
     ],
     RPS_ENTERPRISE_ADMIN: _OWN_ACCOUNT
     + [

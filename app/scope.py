@@ -69,6 +69,9 @@ def current_principal() -> Principal:
     """The principal of the current request (cached on ``g``); NOBODY outside a request."""
     if not has_request_context():
         return NOBODY
+    acting = g.get("ymcs_acting")
+    if acting is not None:  # a channel working inside an enterprise or sub-channel
+        return acting.principal
     cached = getattr(g, "_ymcs_principal", None)
     if cached is None:
         from flask_login import current_user
@@ -251,12 +254,15 @@ def can_access(session, model, pk, principal=None) -> bool:
     return session.execute(query.limit(1)).first() is not None
 
 
-def get_or_raise(session, model, pk, principal=None):
-    """The row, or OutOfScope when it does not exist or the principal may not see it."""
+def get_or_raise(session, model, pk, principal=None, narrower=None):
+    """The row, or OutOfScope when it does not exist or the principal may not see it.
+    ``narrower`` replaces the model's default narrowing (e.g. manageable_channels)."""
     if parse_pk(pk) is None:
         raise OutOfScope(f"{model.__name__} {pk!r}")
     pk = parse_pk(pk)
-    row = session.execute(narrow(model, select(model).where(model.id == pk), principal)).scalar()
+    query = select(model).where(model.id == pk)
+    query = narrower(query, principal) if narrower else narrow(model, query, principal)
+    row = session.execute(query).scalar()
     if row is None:
         raise OutOfScope(f"{model.__name__} {pk}")
     return row

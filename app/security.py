@@ -99,7 +99,11 @@ class YmcsSecurityManager(SecurityManager):
         cache = getattr(g, "_ymcs_permissions", None)
         if cache is not None and cache[0] == user.id:
             return cache[1]
-        role_ids = sorted({role.id for role in self.get_user_roles(user)})
+        acting = g.get("ymcs_acting")
+        if acting is not None:  # inside another tenant's portal: that tenant's role
+            role_ids = [self.find_role(acting.role_name).id]
+        else:
+            role_ids = sorted({role.id for role in self.get_user_roles(user)})
         permissions = frozenset(
             self.session.execute(_permission_query(), {"role_ids": role_ids}).tuples())
         g._ymcs_permissions = (user.id, permissions)

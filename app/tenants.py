@@ -1,6 +1,6 @@
 """Rules about channels and enterprises. No Flask request objects here."""
 
-from .models import Channel, Enterprise, PermissionType, Status
+from .models import Authorization, Channel, Enterprise, PermissionType, Status, utcnow
 from .scope import Principal
 
 
@@ -97,3 +97,27 @@ def _has_accounts(session, **by):
     from .models import Account
 
     return session.query(Account.id).filter_by(**by).first() is not None
+
+
+# --- the enterprise's authorization of its channel ---------------------------------------------
+
+def needs_authorization_answer(enterprise) -> bool:
+    """The first-login prompt: device-management enterprises with their own administrator
+    are asked (RPS enterprises' devices need no authorization)."""
+    return (enterprise.permission_type == PermissionType.device_management
+            and enterprise.has_master_admin and enterprise.authorization_answered_on is None)
+
+
+def grant_authorization(enterprise, now=None):
+    """The enterprise lets its channel manage its devices (and enter its portal)."""
+    _answer(enterprise, Authorization.accepted, now)
+
+
+def revoke_authorization(enterprise, now=None):
+    """The channel loses sight of the enterprise's devices at its next request."""
+    _answer(enterprise, Authorization.rejected, now)
+
+
+def _answer(enterprise, state, now):
+    enterprise.authorization = state
+    enterprise.authorization_answered_on = now or utcnow()

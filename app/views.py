@@ -212,10 +212,16 @@ class OperationLogModelView(FastScopedModelView):
 
 def register_views(appbuilder):
     """Every view and menu link, grouped as the spec's menus are."""
+    from .acting_views import ActAsView, AuthorizationView, authorized_channels_menu_shown
     from .auth_views import AccountSettingsView, PasswordRecoveryView
 
     appbuilder.add_view_no_menu(AccountSettingsView)
     appbuilder.add_view_no_menu(PasswordRecoveryView)
+    appbuilder.add_view_no_menu(ActAsView)
+    appbuilder.add_view(AuthorizationView, "Authorized Channels", icon="fa-handshake-o",
+                        label=_l("Authorized Channels"), category="System Management",
+                        category_label=_l("System Management"), category_icon="fa-cogs",
+                        menu_cond=authorized_channels_menu_shown)
     appbuilder.add_view(ChannelModelView, "Channel Management", icon="fa-sitemap",
                         label=_l("Channel Management"), category="User Management",
                         category_label=_l("User Management"), category_icon="fa-users")

@@ -24,6 +24,7 @@ from app.models import (
     Device,
     Enterprise,
     PermissionType,
+    utcnow,
 )
 
 PASSWORD = "Test-pass-2026"
@@ -45,8 +46,10 @@ def build_tree(session, prefix="t"):
 
     def enterprise(name, channel, permission=PermissionType.device_management,
                    authorization=Authorization.accepted):
+        # Its admin has answered the first-login authorization prompt already.
         e = Enterprise(name=f"{prefix}-{name}", channel=channel, permission_type=permission,
-                       authorization=authorization, email=f"{name.lower()}@{prefix}.test")
+                       authorization=authorization, email=f"{name.lower()}@{prefix}.test",
+                       authorization_answered_on=utcnow())
         session.add(e)
         session.flush()
         for _ in range(2):
