@@ -22,8 +22,8 @@ _CRUD = "can_(list|show|add|edit|delete)"
 ROLE_DEFINITIONS = {
     CHANNEL_ADMIN: _OWN_ACCOUNT
     + [
-        ("ChannelModelView", _CRUD + "|freeze|unfreeze"),
-        ("EnterpriseModelView", _CRUD + "|freeze|unfreeze"),
+        ("ChannelModelView", _CRUD + "|freeze|unfreeze|resetpassword"),
+        ("EnterpriseModelView", _CRUD + "|freeze|unfreeze|resetpassword"),
         ("DeviceModelView", "can_(list|show)"),
         ("RpsDeviceModelView", "can_(list|show)"),
         ("OperationLogModelView", "can_(list|show)"),

@@ -1,11 +1,27 @@
 """Rules about channels and enterprises. No Flask request objects here."""
 
-from .models import Authorization, Channel, Enterprise, PermissionType, Status, utcnow
+from .accounts import _N
+from .models import AccountKind, Authorization, Channel, Enterprise, PermissionType, Status, utcnow
 from .scope import Principal
 
 
 class TenantError(ValueError):
-    """A tenant rule refused the change; the message is shown to the user."""
+    """A tenant rule refused the change. ``str()`` is the message for the user, translated
+    when there is a request (FAB flashes ``str(error)`` of what pre_add/pre_delete raise)."""
+
+    def __init__(self, template, **params):
+        super().__init__(template)
+        self.template = template
+        self.params = params
+
+    def __str__(self):
+        from flask import has_request_context
+
+        if has_request_context():
+            from flask_babel import gettext
+
+            return gettext(self.template, **self.params)
+        return self.template % self.params if self.params else self.template
 
 
 def check_may_add_subchannel(principal: Principal, parent: Channel):
@@ -14,9 +30,9 @@ def check_may_add_subchannel(principal: Principal, parent: Channel):
     if principal.is_admin:
         return
     if parent is None:
-        raise TenantError("Only the platform administrator adds top-level channels.")
+        raise TenantError(_N("Only the platform administrator adds top-level channels."))
     if not parent.can_add_subchannel:
-        raise TenantError(f"Channel {parent.name} may not add sub-channels.")
+        raise TenantError(_N("Channel %(name)s may not add sub-channels."), name=parent.name)
 
 
 def create_channel(session, name, parent=None, **fields):
@@ -61,42 +77,57 @@ def _set_status(items, status):
 
 
 def check_channel_deletable(session, channel):
-    """A channel goes only when nothing hangs below it but its generated enterprise."""
+    """A channel goes only when nothing hangs below it but its generated enterprise and its
+    master account (which go with it); sub-accounts must be removed first."""
     if session.query(Channel.id).filter(Channel.parent_id == channel.id).first():
-        raise TenantError(f"{channel.name} has sub-channels: remove them first.")
+        raise TenantError(_N("%(name)s has sub-channels: remove them first."),
+                          name=channel.name)
     others = session.query(Enterprise).filter(Enterprise.channel_id == channel.id,
                                               Enterprise.is_channel_own.is_(False))
     if others.first():
-        raise TenantError(f"{channel.name} still has enterprises; freeze it instead.")
-    if _has_accounts(session, channel_id=channel.id):
-        raise TenantError(f"{channel.name} still has accounts; freeze it instead.")
+        raise TenantError(_N("%(name)s still has enterprises; freeze it instead."),
+                          name=channel.name)
+    if _accounts(session, channel_id=channel.id, kind=AccountKind.channel_sub):
+        raise TenantError(_N("%(name)s still has accounts; freeze it instead."),
+                          name=channel.name)
     for own in session.query(Enterprise).filter(Enterprise.channel_id == channel.id):
         check_enterprise_deletable(session, own, allow_channel_own=True)
 
 
-def delete_channel_own_enterprise(session, channel):
+def delete_channel_leftovers(session, channel):
+    """What goes with a deleted channel: its generated enterprise and its master account."""
     for own in session.query(Enterprise).filter(Enterprise.channel_id == channel.id,
                                                 Enterprise.is_channel_own.is_(True)):
         session.delete(own)
+    for account in _accounts(session, channel_id=channel.id,
+                             kind=AccountKind.channel_master):
+        session.delete(account)
+
+
+def delete_enterprise_accounts(session, enterprise):
+    """An enterprise's administrator accounts go with the (empty) enterprise."""
+    for account in _accounts(session, enterprise_id=enterprise.id):
+        session.delete(account)
 
 
 def check_enterprise_deletable(session, enterprise, allow_channel_own=False):
     from .models import Device, RpsDevice
 
     if enterprise.is_channel_own and not allow_channel_own:
-        raise TenantError(f"{enterprise.name} belongs to its channel and goes with it.")
+        raise TenantError(_N("%(name)s belongs to its channel and goes with it."),
+                          name=enterprise.name)
     if session.query(Device.id).filter(Device.enterprise_id == enterprise.id).first():
-        raise TenantError(f"{enterprise.name} still has devices; freeze it instead.")
+        raise TenantError(_N("%(name)s still has devices; freeze it instead."),
+                          name=enterprise.name)
     if session.query(RpsDevice.id).filter(RpsDevice.enterprise_id == enterprise.id).first():
-        raise TenantError(f"{enterprise.name} still has RPS devices; freeze it instead.")
-    if _has_accounts(session, enterprise_id=enterprise.id):
-        raise TenantError(f"{enterprise.name} still has accounts; freeze it instead.")
+        raise TenantError(_N("%(name)s still has RPS devices; freeze it instead."),
+                          name=enterprise.name)
 
 
-def _has_accounts(session, **by):
+def _accounts(session, **by):
     from .models import Account
 
-    return session.query(Account.id).filter_by(**by).first() is not None
+    return session.query(Account).filter_by(**by).all()
 
 
 # --- the enterprise's authorization of its channel ---------------------------------------------

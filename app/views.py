@@ -1,20 +1,19 @@
 """Back-office screens. Views only declare; rules live in app/tenants.py and app/scope.py."""
 
 import pycountry
-from flask import flash, redirect, url_for
+from flask import redirect, url_for
 from flask_appbuilder import expose
-from flask_appbuilder.actions import action
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import aliased, contains_eager
+from sqlalchemy.orm import contains_eager
 from wtforms import BooleanField, SelectField
-from wtforms.validators import Length, Optional
+from wtforms.validators import Optional
 
-from . import scope, tenants
+from . import scope
 from .listing import Col, FastListMixin, ListFilter
-from .models import Channel, Device, Enterprise, OperationLog
+from .models import Device, OperationLog
 from .scoped_view import ScopedInterface, ScopedModelView
 
 COUNTRY_CHOICES = [("", "")] + sorted(
@@ -44,110 +43,15 @@ class FastScopedModelView(FastListMixin, ScopedModelView):
     def list(self):
         return self.render_fast_list()
 
-
-class _FreezeActionsMixin:
-    """Freeze/unfreeze, one or many; items arrive already scope-checked by action_post."""
-
-    def _status_action(self, items, change, done_message):
-        items = items if isinstance(items, list) else [items]
-        changed = change(items)
-        self.datamodel.session.commit()
-        flash(done_message % {"n": changed}, "success")
+    # The fast list keeps no FAB page history: after a save, go back to the list.
+    def post_add_redirect(self):
         return redirect(url_for(".list"))
 
-    @action("freeze", _l("Freeze"), _l("Freeze the selected accounts?"), "fa-lock")
-    def freeze(self, items):
-        return self._status_action(items, tenants.freeze, _l("Frozen: %(n)s."))
+    def post_edit_redirect(self):
+        return redirect(url_for(".list"))
 
-    @action("unfreeze", _l("Unfreeze"), _l("Unfreeze the selected accounts?"), "fa-unlock")
-    def unfreeze(self, items):
-        return self._status_action(items, tenants.unfreeze, _l("Unfrozen: %(n)s."))
-
-
-class ChannelModelView(_FreezeActionsMixin, FastScopedModelView):
-    datamodel = ScopedInterface(Channel, narrow=scope.manageable_channels)
-    list_title = _l("Channel Management")
-    base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete"]
-    list_cols = [
-        Col("name", _l("Channel Name"), lambda c: c.name, Channel.name),
-        Col("parent", _l("Parent Channel"), lambda c: c.parent.name if c.parent else ""),
-        Col("contact", _l("Contact"), lambda c: c.contact),
-        Col("email", _l("Email"), lambda c: c.email),
-        Col("can_add_subchannel", _l("May Add Sub-channels"),
-            lambda c: _l("Yes") if c.can_add_subchannel else _l("No")),
-        Col("status", _l("Status"), lambda c: c.status.value),
-        Col("created_on", _l("Created"), lambda c: _fmt_time(c.created_on)),
-    ]
-    search_exprs = [Channel.name, Channel.email, Channel.contact]
-    list_filters = [ListFilter("status", _l("Status"), [("active", _l("Active")),
-                                                         ("frozen", _l("Frozen"))],
-                               lambda q, v: q.where(Channel.status == v))]
-    add_columns = ["name", "parent", "can_add_subchannel", "contact", "email", "phone",
-                   "address", "country"]
-    edit_columns = ["name", "can_add_subchannel", "contact", "email", "phone", "address",
-                    "country"]
-    show_columns = ["name", "parent", "can_add_subchannel", "status", "contact", "email",
-                    "phone", "address", "country", "created_on"]
-    add_form_extra_fields = {"country": _country_field(),
-                             "can_add_subchannel": _flag(_l("May Add Sub-channels"))}
-    edit_form_extra_fields = add_form_extra_fields
-    validators_columns = {"contact": [Length(max=128)], "name": [Length(max=128)]}
-
-    def list_base_query(self):
-        parent = aliased(Channel)
-        query = select(Channel).outerjoin(parent, Channel.parent).options(
-            contains_eager(Channel.parent.of_type(parent)))
-        return scope.manageable_channels(query)
-
-    def pre_add(self, item):
-        # FAB shows a refusal raised here as a message and adds nothing.
-        tenants.check_may_add_subchannel(scope.current_principal(), item.parent)
-        tenants.channel_own_enterprise(item)  # saved with the channel, one transaction
-
-    def pre_delete(self, item):
-        session = self.datamodel.session
-        tenants.check_channel_deletable(session, item)
-        tenants.delete_channel_own_enterprise(session, item)  # committed with the channel
-
-
-class EnterpriseModelView(_FreezeActionsMixin, FastScopedModelView):
-    datamodel = ScopedInterface(Enterprise)
-    list_title = _l("Enterprise Management")
-    base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete"]
-    list_cols = [
-        Col("name", _l("Enterprise Name"), lambda e: e.name + (" *" if e.is_channel_own else ""),
-            Enterprise.name),
-        Col("permission_type", _l("Permission"),
-            lambda e: _l("RPS") if e.permission_type.value == "rps" else _l("Device Management")),
-        Col("channel", _l("Channel"), lambda e: e.channel.name),
-        Col("email", _l("Registered Email"), lambda e: e.email),
-        Col("contact", _l("Contact"), lambda e: e.contact),
-        Col("authorization", _l("Authorization"), lambda e: e.authorization.value),
-        Col("status", _l("Status"), lambda e: e.status.value),
-    ]
-    search_exprs = [Enterprise.name, Enterprise.email, Enterprise.contact]
-    list_filters = [ListFilter("status", _l("Status"), [("active", _l("Active")),
-                                                         ("frozen", _l("Frozen"))],
-                               lambda q, v: q.where(Enterprise.status == v))]
-    add_columns = ["name", "channel", "permission_type", "has_master_admin", "email",
-                   "country", "contact", "phone", "address"]
-    edit_columns = ["name", "has_master_admin", "email", "country", "contact", "phone",
-                    "address"]
-    show_columns = ["name", "channel", "permission_type", "has_master_admin", "email",
-                    "country", "contact", "phone", "address", "status", "authorization",
-                    "is_channel_own", "created_on"]
-    add_form_extra_fields = {"country": _country_field(),
-                             "has_master_admin": _flag(_l("Set Master Administrator"))}
-    edit_form_extra_fields = add_form_extra_fields
-    validators_columns = {"contact": [Length(max=128)], "name": [Length(max=128)]}
-
-    def pre_delete(self, item):
-        tenants.check_enterprise_deletable(self.datamodel.session, item)
-
-    def list_base_query(self):
-        query = select(Enterprise).outerjoin(Enterprise.channel).options(
-            contains_eager(Enterprise.channel))
-        return scope.visible_enterprises(query)
+    def post_delete_redirect(self):
+        return redirect(url_for(".list"))
 
 
 class DeviceModelView(FastScopedModelView):
@@ -214,6 +118,7 @@ def register_views(appbuilder):
     """Every view and menu link, grouped as the spec's menus are."""
     from .acting_views import ActAsView, AuthorizationView, authorized_channels_menu_shown
     from .auth_views import AccountSettingsView, PasswordRecoveryView
+    from .tenant_views import ChannelModelView, EnterpriseModelView
 
     appbuilder.add_view_no_menu(AccountSettingsView)
     appbuilder.add_view_no_menu(PasswordRecoveryView)

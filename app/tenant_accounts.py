@@ -1,0 +1,145 @@
+"""The master accounts of channels and enterprises: created with their tenant, told by mail,
+reset by their channel, and their registered email kept unique across all accounts.
+
+Plain functions over a session; nothing here commits — the tenant and its account, and the
+mail about them, are saved in the caller's one transaction.
+"""
+
+import secrets
+import string
+
+from sqlalchemy import func, or_, select
+from werkzeug.security import generate_password_hash
+
+from . import roles
+from .accounts import _N
+from .mail import MailError, enqueue_mail
+from .models import Account, AccountKind, Channel, Enterprise, PermissionType
+from .tenants import TenantError
+
+
+class EmailTaken(TenantError):
+    pass
+
+
+def normalized_email(email):
+    return (email or "").strip().lower()
+
+
+def check_email_free(session, email, account=None, enterprise=None, channel=None):
+    """Refuse an email that another account, enterprise or channel already registered; the
+    tenant being edited and its own master account do not count."""
+    email = normalized_email(email)
+    taken = session.execute(select(Account.id).where(
+        or_(func.lower(Account.username) == email, func.lower(Account.email) == email),
+        Account.id != (account.id if account is not None and account.id else -1),
+    ).limit(1)).first() or session.execute(select(Enterprise.id).where(
+        func.lower(Enterprise.email) == email,
+        Enterprise.id != (enterprise.id if enterprise is not None and enterprise.id else -1),
+    ).limit(1)).first() or session.execute(select(Channel.id).where(
+        func.lower(Channel.email) == email,
+        Channel.id != (channel.id if channel is not None and channel.id else -1),
+    ).limit(1)).first()
+    if taken:
+        raise EmailTaken(_N("The email %(email)s is already registered."), email=email)
+
+
+def temporary_password():
+    """Twelve characters with letters and digits: passes the policy, changed at first login."""
+    alphabet = string.ascii_letters + string.digits
+    while True:
+        password = "".join(secrets.choice(alphabet) for _ in range(12))
+        if any(c.isdigit() for c in password) and any(c.isalpha() for c in password):
+            return password
+
+
+def enterprise_master(session, enterprise):
+    if enterprise.id is None:
+        return None
+    return session.execute(select(Account).where(
+        Account.enterprise_id == enterprise.id, Account.kind == AccountKind.enterprise,
+    ).order_by(Account.id).limit(1)).scalar()
+
+
+def channel_master(session, channel):
+    if channel.id is None:
+        return None
+    return session.execute(select(Account).where(
+        Account.channel_id == channel.id, Account.kind == AccountKind.channel_master,
+    ).order_by(Account.id).limit(1)).scalar()
+
+
+def _role(session, name):
+    from flask_appbuilder.security.sqla.models import Role
+
+    role = session.execute(select(Role).where(Role.name == name)).scalar()
+    if role is None:
+        raise TenantError(_N("The role %(role)s is missing: run `flask ymcs init`."), role=name)
+    return role
+
+
+def _welcome_mail(session, account, password, login_url, tenant_name):
+    try:
+        enqueue_mail(
+            session, account.email, "YMCS: your account",
+            f"Hello,\n\nAn account on YMCS was created for {tenant_name}.\n\n"
+            f"Login address: {login_url}\nAccount: {account.email}\n"
+            f"Temporary password: {password}\n\n"
+            "You will be asked to choose your own password when you first sign in.\n")
+    except MailError as error:
+        raise TenantError(_N("Cannot mail %(email)s: %(why)s"), email=account.email,
+                          why=str(error)) from error
+
+
+def create_master_account(session, email, tenant, login_url):
+    """The administrator account of a new channel or enterprise (registered email = login),
+    with a temporary password mailed to it. Returns the account; the caller commits."""
+    if isinstance(tenant, Enterprise):
+        kind = AccountKind.enterprise
+        role = (roles.RPS_ENTERPRISE_ADMIN if tenant.permission_type == PermissionType.rps
+                else roles.ENTERPRISE_ADMIN)
+        where = {"enterprise": tenant}
+    else:
+        kind, role, where = AccountKind.channel_master, roles.CHANNEL_ADMIN, {"channel": tenant}
+    email = normalized_email(email)
+    check_email_free(session, email, enterprise=where.get("enterprise"),
+                     channel=where.get("channel"))
+    password = temporary_password()
+    account = Account(username=email, email=email, first_name=tenant.name[:64],
+                      last_name="Admin", active=True, kind=kind,
+                      password=generate_password_hash(password), must_change_password=True,
+                      roles=[_role(session, role)], **where)
+    session.add(account)
+    _welcome_mail(session, account, password, login_url, tenant.name)
+    return account
+
+
+def reset_master_password(session, account, login_url):
+    """A new temporary password, mailed; the owner must change it at the next sign-in."""
+    password = temporary_password()
+    account.password = generate_password_hash(password)
+    account.must_change_password = True
+    account.fail_login_count = 0
+    account.locked_until = None
+    try:
+        enqueue_mail(
+            session, account.email, "YMCS: your password was reset",
+            f"Hello,\n\nThe password of {account.email} on YMCS was reset by your channel.\n\n"
+            f"Login address: {login_url}\nTemporary password: {password}\n\n"
+            "You will be asked to choose your own password when you sign in.\n")
+    except MailError as error:
+        raise TenantError(_N("Cannot mail %(email)s: %(why)s"), email=account.email,
+                          why=str(error)) from error
+
+
+def change_registered_email(session, tenant, master, new_email):
+    """Edit of the registered email: unique across all accounts, and the master account's
+    login follows it."""
+    new_email = normalized_email(new_email)
+    is_enterprise = isinstance(tenant, Enterprise)
+    check_email_free(session, new_email, account=master,
+                     enterprise=tenant if is_enterprise else None,
+                     channel=None if is_enterprise else tenant)
+    tenant.email = new_email
+    if master is not None:
+        master.username = master.email = new_email
