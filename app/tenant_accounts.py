@@ -53,20 +53,15 @@ def temporary_password():
             return password
 
 
-def enterprise_master(session, enterprise):
-    if enterprise.id is None:
+def master_account(session, tenant):
+    """The administrator account of a channel or an enterprise (the oldest), or None."""
+    if tenant.id is None:
         return None
-    return session.execute(select(Account).where(
-        Account.enterprise_id == enterprise.id, Account.kind == AccountKind.enterprise,
-    ).order_by(Account.id).limit(1)).scalar()
-
-
-def channel_master(session, channel):
-    if channel.id is None:
-        return None
-    return session.execute(select(Account).where(
-        Account.channel_id == channel.id, Account.kind == AccountKind.channel_master,
-    ).order_by(Account.id).limit(1)).scalar()
+    if isinstance(tenant, Enterprise):
+        where = (Account.enterprise_id == tenant.id, Account.kind == AccountKind.enterprise)
+    else:
+        where = (Account.channel_id == tenant.id, Account.kind == AccountKind.channel_master)
+    return session.execute(select(Account).where(*where).order_by(Account.id).limit(1)).scalar()
 
 
 def _role(session, name):

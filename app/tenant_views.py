@@ -67,7 +67,7 @@ class _TenantActionsMixin:
             multiple=False)
     def resetpassword(self, item):
         session = self.datamodel.session
-        master = self.master_of(session, item)
+        master = tenant_accounts.master_account(session, item)
         if master is None:
             flash(gettext("%(name)s has no administrator account.", name=item.name), "warning")
             return redirect(url_for(".list"))
@@ -153,9 +153,6 @@ class ChannelModelView(_TenantActionsMixin, FastScopedModelView):
                     "is mailed to it."),
     }
 
-    def master_of(self, session, channel):
-        return tenant_accounts.channel_master(session, channel)
-
     def may_add(self):
         """A channel whose parent did not allow sub-channels gets no Add."""
         principal = scope.current_principal()
@@ -194,7 +191,7 @@ class ChannelModelView(_TenantActionsMixin, FastScopedModelView):
         if self._email_changed(item):
             session = self.datamodel.session
             tenant_accounts.change_registered_email(
-                session, item, tenant_accounts.channel_master(session, item), item.email)
+                session, item, tenant_accounts.master_account(session, item), item.email)
 
     def pre_delete(self, item):
         session = self.datamodel.session
@@ -272,9 +269,6 @@ class EnterpriseModelView(_TenantActionsMixin, FastScopedModelView):
                     "administrator's login, and the account information is mailed to it."),
     }
 
-    def master_of(self, session, enterprise):
-        return tenant_accounts.enterprise_master(session, enterprise)
-
     def _check_master(self, item):
         if item.has_master_admin and not item.email:
             raise tenants.TenantError(_N("A registered email is required when the enterprise "
@@ -293,7 +287,7 @@ class EnterpriseModelView(_TenantActionsMixin, FastScopedModelView):
         self._check_master(item)
         session = self.datamodel.session
         changed = self._email_changed(item)  # before any query autoflushes the history away
-        master = tenant_accounts.enterprise_master(session, item)
+        master = tenant_accounts.master_account(session, item)
         if changed and item.email:
             tenant_accounts.change_registered_email(session, item, master, item.email)
         if item.has_master_admin and master is None:

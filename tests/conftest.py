@@ -92,16 +92,16 @@ def tree(app):
     """The shared standard tree: tests that change it build their own with fresh_tree."""
     with app.app_context():
         t = build_tree(db.session, "std")
-        return _ids(t)
+        return ids_of(t)
 
 
 @pytest.fixture
 def fresh_tree(app):
     with app.app_context():
-        return _ids(build_tree(db.session, f"f{uuid.uuid4().hex[:6]}"))
+        return ids_of(build_tree(db.session, f"f{uuid.uuid4().hex[:6]}"))
 
 
-def _ids(t):
+def ids_of(t):
     """Plain ids and emails, so tests do not carry ORM objects across sessions."""
     from types import SimpleNamespace
 

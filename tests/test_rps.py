@@ -6,7 +6,6 @@ R (RPS, authorization still pending) and SR each hold RPS devices.
 
 import itertools
 import uuid
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
@@ -21,6 +20,7 @@ from app.models import (
     RpsDevice,
 )
 
+from .conftest import ids_of
 from .tree import build_tree
 
 URL = "/rpsdevicemodelview"
@@ -43,12 +43,7 @@ def rt(app):
                           authorization=Authorization.pending, email=f"sr@{t.prefix}.test")
         session.add(t.SR)
         session.flush()
-        out = SimpleNamespace(prefix=t.prefix, password=t.password)
-        for key, value in vars(t).items():
-            if hasattr(value, "id"):
-                setattr(out, key, value.id)
-                if hasattr(value, "username"):
-                    setattr(out, f"{key}_email", value.username)
+        out = ids_of(t)
         out.devices = {}
         for key, enterprise in (("R1", t.R), ("R2", t.R), ("SR1", t.SR)):
             device = RpsDevice(mac=new_mac(), server_url="https://dm.example.com/",
