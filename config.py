@@ -62,6 +62,8 @@ RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
 LIST_PAGE_SIZE = _env_int("LIST_PAGE_SIZE", 50)
 LIST_MAX_PAGE_SIZE = _env_int("LIST_MAX_PAGE_SIZE", 200)
 LIST_COUNT_CAP = _env_int("LIST_COUNT_CAP", 10000)
+# How long "more than LIST_COUNT_CAP" is remembered per user and list (0: count every page).
+LIST_COUNT_CACHE_SECONDS = _env_int("LIST_COUNT_CACHE_SECONDS", 60)
 
 # Scheduler: "embedded" runs it inside `flask run`; "off" leaves it to `flask ymcs scheduler`.
 SCHEDULER_MODE = _env("SCHEDULER_MODE", "embedded")

@@ -410,7 +410,7 @@ class FastListMixin:
         long, a list that shrank under the cap still says "more than".
         """
         cap = current_app.config["LIST_COUNT_CAP"]
-        seconds = current_app.config.get("LIST_COUNT_CACHE_SECONDS", 60)
+        seconds = current_app.config["LIST_COUNT_CACHE_SECONDS"]
         key = _list_key(req) if seconds else None
         if key and remembered_many(key):
             return cap, True
