@@ -84,6 +84,13 @@ class ListRequest:
     filters: dict = field(default_factory=dict)
 
 
+def like_pattern(text, contains=False):
+    """A LIKE pattern matching ``text`` literally at the start (or anywhere) of a value;
+    the escape character is the backslash."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return ("%" if contains else "") + escaped + "%"
+
+
 def encode_key(values):
     raw = json.dumps(list(values), separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -316,9 +323,7 @@ class FastListMixin:
 
     def apply_search(self, query, req):
         if req.q and self.search_exprs:
-            pattern = req.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            if self.search_contains:  # small lists: anywhere in the text (no index needed)
-                pattern = "%" + pattern
+            pattern = like_pattern(req.q, contains=self.search_contains)
             query = query.where(or_(*[e.like(pattern, escape="\\") for e in self.search_exprs]))
         for flt in self.list_filters:
             if flt.key in req.filters:

@@ -1,5 +1,7 @@
 """Back-office screens. Views only declare; rules live in app/tenants.py and app/scope.py."""
 
+import dataclasses
+
 import pycountry
 from flask import redirect, url_for
 from flask_appbuilder import expose
@@ -12,7 +14,7 @@ from wtforms import BooleanField, SelectField
 from wtforms.validators import Optional
 
 from . import scope
-from .listing import Col, FastListMixin, ListFilter
+from .listing import Col, FastListMixin, ListFilter, like_pattern
 from .models import Device, OperationLog
 from .scoped_view import ScopedInterface, ScopedModelView
 
@@ -80,6 +82,14 @@ class DeviceModelView(FastScopedModelView):
         if compact and all(ch in "0123456789abcdef" for ch in compact):
             req.q = compact
         return req
+
+    def apply_search(self, query, req):
+        # What looks like a MAC is searched as one: OR-ing it with model and IP made every
+        # MAC search scan the table (3 s at 1M devices); each column alone uses its index.
+        if req.q and all(ch in "0123456789abcdef" for ch in req.q):
+            query = query.where(Device.mac.like(like_pattern(req.q), escape="\\"))
+            req = dataclasses.replace(req, q="")
+        return super().apply_search(query, req)
 
     def list_base_query(self):
         query = select(Device).outerjoin(Device.enterprise).options(

@@ -271,3 +271,19 @@ def test_deleting_an_empty_channel_takes_its_own_enterprise_along(app, tree, log
         assert db.session.get(Channel, channel_id) is None
         assert db.session.execute(
             select(Enterprise).where(Enterprise.channel_id == channel_id)).first() is None
+
+
+def test_device_search_by_mac_with_separators_and_by_model(app, tree, login):
+    with app.app_context():
+        mac = db.session.execute(select(Device.mac).where(
+            Device.enterprise_id == tree.E)).scalars().first()
+    browser = login(tree.c_email, tree.password)
+    spelled = ":".join(mac[i:i + 2] for i in range(0, 8, 2)).upper()  # "02:AA:00:00"
+    page = browser.get(f"/devicemodelview/list/?q={spelled}").get_data(as_text=True)
+    cell = f">{mac}<"
+    assert cell in page
+    assert cell in browser.get("/devicemodelview/list/?q=SIP-T54").get_data(as_text=True)
+    assert cell not in browser.get("/devicemodelview/list/?q=CP9").get_data(as_text=True)
+    # a search never reaches past the scope
+    assert cell not in login(tree.s_email, tree.password).get(
+        f"/devicemodelview/list/?q={mac}").get_data(as_text=True)
