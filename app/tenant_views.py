@@ -253,8 +253,9 @@ class EnterpriseModelView(_TenantActionsMixin, FastScopedModelView):
         # FAB's enum field answers an unknown value with a 500; this one with a form error.
         "permission_type": SelectField(
             _l("Permission"), coerce=PermissionType, validators=[DataRequired()],
-            choices=[(PermissionType.device_management, _l("Device Management")),
-                     (PermissionType.rps, _l("RPS"))]),
+            # values as submitted (the enum's str() would be "PermissionType.rps")
+            choices=[(PermissionType.device_management.value, _l("Device Management")),
+                     (PermissionType.rps.value, _l("RPS"))]),
     }
     edit_form_extra_fields = {k: v for k, v in add_form_extra_fields.items()
                               if k != "permission_type"}
