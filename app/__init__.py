@@ -72,6 +72,7 @@ def configure_mail(app):
 
 def configure_appbuilder(app):
     from .dashboard import DashboardView
+    from .menu_cache import init_menu_cache
     from .security import YmcsSecurityManager
     from .views import register_views
 
@@ -80,11 +81,13 @@ def configure_appbuilder(app):
     with app.app_context():
         appbuilder.init_app(app, db.session)
         register_views(appbuilder)
+    init_menu_cache(app)
 
 
 def configure_security(app):
     from .acting_views import load_acting, prompt_for_authorization
     from .auth_views import enforce_account_state
+    from .errors import register_error_pages
     from .oplog import init_oplog
     from .security import make_session_permanent
 
@@ -96,6 +99,7 @@ def configure_security(app):
     app.before_request(load_acting)
     app.before_request(prompt_for_authorization)
     init_oplog(app)
+    register_error_pages(app)
 
 
 def configure_cli(app):

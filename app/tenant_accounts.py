@@ -30,7 +30,15 @@ def check_email_free(session, email, account=None, enterprise=None, channel=None
     """Refuse an email that another account, enterprise or channel already registered; the
     tenant being edited and its own master account do not count."""
     email = normalized_email(email)
-    taken = session.execute(select(Account.id).where(
+    # no_autoflush: the tenant being added is half-built; flushing it now would be premature.
+    with session.no_autoflush:
+        taken = _email_taken(session, email, account, enterprise, channel)
+    if taken:
+        raise EmailTaken(_N("The email %(email)s is already registered."), email=email)
+
+
+def _email_taken(session, email, account, enterprise, channel):
+    return session.execute(select(Account.id).where(
         or_(func.lower(Account.username) == email, func.lower(Account.email) == email),
         Account.id != (account.id if account is not None and account.id else -1),
     ).limit(1)).first() or session.execute(select(Enterprise.id).where(
@@ -40,8 +48,6 @@ def check_email_free(session, email, account=None, enterprise=None, channel=None
         func.lower(Channel.email) == email,
         Channel.id != (channel.id if channel is not None and channel.id else -1),
     ).limit(1)).first()
-    if taken:
-        raise EmailTaken(_N("The email %(email)s is already registered."), email=email)
 
 
 def temporary_password():
@@ -99,11 +105,13 @@ def create_master_account(session, email, tenant, login_url):
     email = normalized_email(email)
     check_email_free(session, email, enterprise=where.get("enterprise"),
                      channel=where.get("channel"))
+    with session.no_autoflush:  # the tenant is still half-built: FAB adds it after this
+        role = _role(session, role)
     password = temporary_password()
     account = Account(username=email, email=email, first_name=tenant.name[:64],
                       last_name="Admin", active=True, kind=kind,
                       password=generate_password_hash(password), must_change_password=True,
-                      roles=[_role(session, role)], **where)
+                      roles=[role], **where)
     session.add(account)
     _welcome_mail(session, account, password, login_url, tenant.name)
     return account

@@ -8,6 +8,8 @@ from email_validator import EmailNotValidError, validate_email
 from flask import abort, flash, redirect, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.actions import action
+from flask_appbuilder.fields import QuerySelectField
+from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -18,6 +20,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from . import scope, tenant_accounts, tenants
 from .accounts import _N
+from .extensions import db
 from .listing import Col, ListFilter, RowAction
 from .models import Authorization, Channel, Enterprise, PermissionType, Status
 from .scoped_view import ScopedInterface
@@ -94,18 +97,31 @@ def _status_col():
 _STATUS_FILTER = [("active", _l("Active")), ("frozen", _l("Frozen"))]
 
 
+def _has_admin(tenant):
+    """Channels always have a master account; enterprises only when set up with one."""
+    return getattr(tenant, "has_master_admin", True) and not getattr(
+        tenant, "is_channel_own", False)
+
+
 def _freeze_actions():
     return [
-        RowAction("freeze", _l("Freeze"), "fa-lock", ".action", {"name": "freeze"},
+        RowAction("freeze", _l("Freeze"), "fa-ban", ".action", {"name": "freeze"},
                   visible=lambda t: t.status == Status.active,
                   confirm=_l("Freeze this account?")),
-        RowAction("unfreeze", _l("Unfreeze"), "fa-unlock", ".action", {"name": "unfreeze"},
+        RowAction("unfreeze", _l("Unfreeze"), "fa-check-circle", ".action",
+                  {"name": "unfreeze"},
                   visible=lambda t: t.status == Status.frozen,
                   confirm=_l("Unfreeze this account?")),
         RowAction("resetpassword", _l("Reset password"), "fa-key", ".action",
-                  {"name": "resetpassword"},
+                  {"name": "resetpassword"}, visible=_has_admin,
                   confirm=_l("Mail a new password to this account's administrator?")),
     ]
+
+
+def _parent_choices():
+    """Channels a new sub-channel may hang under: those in the principal's scope."""
+    return db.session.execute(
+        scope.visible_channels(select(Channel).order_by(Channel.name))).scalars().all()
 
 
 class ChannelModelView(_TenantActionsMixin, FastScopedModelView):
@@ -139,9 +155,15 @@ class ChannelModelView(_TenantActionsMixin, FastScopedModelView):
                     "can_add_subchannel"]
     show_columns = ["name", "email", "parent", "can_add_subchannel", "status", "contact",
                     "phone", "address", "country", "created_on"]
-    add_form_extra_fields = {"country": _country_field(),
-                             "can_add_subchannel": _flag(_l("May Add Sub-channels"))}
-    edit_form_extra_fields = add_form_extra_fields
+    add_form_extra_fields = {
+        "country": _country_field(),
+        "can_add_subchannel": _flag(_l("May Add Sub-channels")),
+        # Blank means "under my own channel" (FAB's default shows a literal "__None").
+        "parent": QuerySelectField(
+            _l("Parent Channel"), query_func=_parent_choices, get_pk_func=lambda c: c.id,
+            allow_blank=True, blank_text=_l("(my own channel)"), widget=Select2Widget()),
+    }
+    edit_form_extra_fields = {k: v for k, v in add_form_extra_fields.items() if k != "parent"}
     validators_columns = {
         "email": [DataRequired(), Length(max=320), registered_email],
         "name": [DataRequired(), Length(max=128)],

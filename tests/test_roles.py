@@ -106,3 +106,28 @@ def test_channel_admin_opens_own_profile_but_not_other_accounts(app, tree, login
     assert browser.get("/users/list/").status_code == 403
     assert browser.get(f"/users/show/{tree.s}").status_code == 403
     assert browser.get(f"/users/edit/{tree.s}").status_code == 403
+
+
+def test_menu_follows_a_role_edit_at_the_next_request(app, fresh_tree, login):
+    """The menu is cached per permission set: an edit in the role screens still shows."""
+    browser = login(fresh_tree.c_email, fresh_tree.password)
+    assert "Platform Device" in browser.get("/").get_data(as_text=True)
+    with app.app_context():
+        role = app.appbuilder.sm.find_role(roles.CHANNEL_ADMIN)
+        role.permissions = [pv for pv in role.permissions
+                            if not (pv.view_menu.name == "Platform Device"
+                                    and pv.permission.name == "menu_access")]
+        db.session.commit()
+    try:
+        assert "Platform Device" not in browser.get("/").get_data(as_text=True)
+    finally:
+        with app.app_context():
+            app.appbuilder.sm.sync_roles()
+    assert "Platform Device" in browser.get("/").get_data(as_text=True)
+
+
+def test_menu_is_in_the_account_language(app, fresh_tree, login):
+    browser = login(fresh_tree.c_email, fresh_tree.password)
+    assert "Platform Device" in browser.get("/").get_data(as_text=True)
+    browser.get("/lang/zh")
+    assert "平台设备" in browser.get("/").get_data(as_text=True)

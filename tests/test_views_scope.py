@@ -287,3 +287,13 @@ def test_device_search_by_mac_with_separators_and_by_model(app, tree, login):
     # a search never reaches past the scope
     assert cell not in login(tree.s_email, tree.password).get(
         f"/devicemodelview/list/?q={mac}").get_data(as_text=True)
+
+
+def test_refusals_are_pages_of_the_portal(app, tree, login):
+    browser = login(tree.c_email, tree.password)
+    for url, code in ((f"/enterprisemodelview/show/{tree.SE}", 404),
+                      ("/channelmodelview/add", 403)):
+        response = browser.get(url)
+        page = response.get_data(as_text=True)
+        assert response.status_code == code and 'id="error-page"' in page
+        assert "User Management" in page  # the menu is there: a way on

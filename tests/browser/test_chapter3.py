@@ -90,7 +90,8 @@ def _search(page, text):
 
 def _expect_rows(page, names):
     """Exactly these names are listed (the lists here only hold one tree's rows)."""
-    expect(page.locator(".ymcs-count")).to_have_text(f"{len(names)} results")
+    n = len(names)
+    expect(page.locator(".ymcs-count")).to_have_text(f"{n} result" + ("" if n == 1 else "s"))
     for name in names:
         expect(_row(page, name)).to_have_count(1)
 
