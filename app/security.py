@@ -17,11 +17,12 @@ from flask_appbuilder.security.sqla.models import (
 from flask_appbuilder.security.views import UserDBModelView
 from sqlalchemy import bindparam, select, union
 from sqlalchemy.orm import joinedload
-from wtforms import BooleanField
+from wtforms import BooleanField, SelectField
+from wtforms.validators import DataRequired
 
 from . import roles
 from .auth_views import YmcsAuthDBView
-from .models import Account
+from .models import Account, AccountKind
 
 
 class AccountModelView(UserDBModelView):
@@ -35,12 +36,17 @@ class AccountModelView(UserDBModelView):
     ]
     list_columns = ["first_name", "last_name", "username", "email", "kind", "active", "roles"]
     # FAB makes a NOT NULL boolean a required checkbox; "no" must be submittable.
+    # FAB's enum field answers an unknown value with a 500; this one with a form error.
+    _kind = SelectField("Kind", coerce=AccountKind, validators=[DataRequired()],
+                        choices=[(k, k.value) for k in AccountKind])
     add_form_extra_fields = {
         **UserDBModelView.add_form_extra_fields,
         "must_change_password": BooleanField("Must Change Password", default=False),
+        "kind": _kind,
     }
     edit_form_extra_fields = {
         "must_change_password": BooleanField("Must Change Password", default=False),
+        "kind": _kind,
     }
 
 

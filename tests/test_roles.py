@@ -1,5 +1,6 @@
 """Roles are defined in code and synced by command; admins may still edit them in FAB."""
 
+import pytest
 from sqlalchemy import func, select
 
 from app import roles
@@ -131,3 +132,22 @@ def test_menu_is_in_the_account_language(app, fresh_tree, login):
     assert "Platform Device" in browser.get("/").get_data(as_text=True)
     browser.get("/lang/zh")
     assert "平台设备" in browser.get("/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("kind, code", [("superuser", 200), ("channel_master", 302)])
+def test_admin_user_form_refuses_unknown_kinds(app, fresh_tree, login, kind, code):
+    admin = login(fresh_tree.admin_email, fresh_tree.password)
+    page = admin.get(f"/users/edit/{fresh_tree.c}").get_data(as_text=True)
+    from .conftest import csrf_token_from
+
+    admin.token = csrf_token_from(page)
+    response = admin.post(f"/users/edit/{fresh_tree.c}", data={
+        "first_name": "c", "last_name": "x", "username": fresh_tree.c_email,
+        "email": fresh_tree.c_email, "kind": kind, "roles": _role_id(app), "language": "en",
+        "active": "y", "channel": str(fresh_tree.C)})
+    assert response.status_code == code
+
+
+def _role_id(app):
+    with app.app_context():
+        return str(app.appbuilder.sm.find_role(roles.CHANNEL_ADMIN).id)
