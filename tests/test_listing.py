@@ -12,7 +12,18 @@ from app import tenants
 from app.extensions import db
 from app.models import Device, Enterprise
 
+from .conftest import ids_of
+from .tree import build_tree
+
 MODELS = ["T54W", "T46U", "T54W", "CP965", "T33G", "T46U", "W70B"]
+
+
+@pytest.fixture(scope="module")
+def tree(app):
+    """A tree of this module's own: the tests below add channels and devices to it, which
+    the shared standard tree must not see."""
+    with app.app_context():
+        return ids_of(build_tree(db.session, f"ls{uuid.uuid4().hex[:6]}"))
 
 
 @pytest.fixture(scope="module")
