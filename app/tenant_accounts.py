@@ -79,14 +79,14 @@ def _role(session, name):
     return role
 
 
-def _welcome_mail(session, account, password, login_url, tenant_name):
+def _mail_password(session, account, subject, opening, login_url, password):
+    """The mail carrying a temporary password, queued in the caller's transaction."""
     try:
         enqueue_mail(
-            session, account.email, "YMCS: your account",
-            f"Hello,\n\nAn account on YMCS was created for {tenant_name}.\n\n"
-            f"Login address: {login_url}\nAccount: {account.email}\n"
+            session, account.email, subject,
+            f"Hello,\n\n{opening}\n\nLogin address: {login_url}\nAccount: {account.email}\n"
             f"Temporary password: {password}\n\n"
-            "You will be asked to choose your own password when you first sign in.\n")
+            "You will be asked to choose your own password when you sign in.\n")
     except MailError as error:
         raise TenantError(_N("Cannot mail %(email)s: %(why)s"), email=account.email,
                           why=str(error)) from error
@@ -113,7 +113,8 @@ def create_master_account(session, email, tenant, login_url):
                       password=generate_password_hash(password), must_change_password=True,
                       roles=[role], **where)
     session.add(account)
-    _welcome_mail(session, account, password, login_url, tenant.name)
+    _mail_password(session, account, "YMCS: your account",
+                   f"An account on YMCS was created for {tenant.name}.", login_url, password)
     return account
 
 
@@ -124,15 +125,9 @@ def reset_master_password(session, account, login_url):
     account.must_change_password = True
     account.fail_login_count = 0
     account.locked_until = None
-    try:
-        enqueue_mail(
-            session, account.email, "YMCS: your password was reset",
-            f"Hello,\n\nThe password of {account.email} on YMCS was reset by your channel.\n\n"
-            f"Login address: {login_url}\nTemporary password: {password}\n\n"
-            "You will be asked to choose your own password when you sign in.\n")
-    except MailError as error:
-        raise TenantError(_N("Cannot mail %(email)s: %(why)s"), email=account.email,
-                          why=str(error)) from error
+    _mail_password(session, account, "YMCS: your password was reset",
+                   f"The password of {account.email} on YMCS was reset by your channel.",
+                   login_url, password)
 
 
 def change_registered_email(session, tenant, master, new_email):
