@@ -81,10 +81,6 @@ def current_principal() -> Principal:
     return cached
 
 
-def reset_current_principal():
-    g.pop("_ymcs_principal", None)
-
-
 # --- building blocks -------------------------------------------------------------------------
 
 

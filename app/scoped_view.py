@@ -43,7 +43,8 @@ class ScopedInterface(SQLAInterface):
 
 
 def _require_visible(view, pk):
-    if scope.parse_pk(pk) is None or view.datamodel.get(scope.parse_pk(pk)) is None:
+    pk = scope.parse_pk(pk)
+    if pk is None or view.datamodel.get(pk) is None:
         abort(404)
 
 

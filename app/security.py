@@ -20,7 +20,7 @@ from sqlalchemy.orm import joinedload
 from wtforms import BooleanField, SelectField
 from wtforms.validators import DataRequired
 
-from . import roles
+from . import accounts, roles
 from .auth_views import YmcsAuthDBView
 from .models import Account, AccountKind
 
@@ -105,8 +105,7 @@ class YmcsSecurityManager(SecurityManager):
 
         done = super().reset_password(userid, password)
         if current_user.is_authenticated and current_user.id != int(userid):
-            account = self.get_user_by_id(int(userid))
-            account.must_change_password = True
+            accounts.force_password_change(self.get_user_by_id(int(userid)))
             self.session.commit()
         return done
 
@@ -163,9 +162,6 @@ class YmcsSecurityManager(SecurityManager):
                 if roles.role_grants(name, pv.view_menu.name, pv.permission.name)
             ]
         self.session.commit()
-
-    def find_role(self, name):
-        return self.session.execute(select(Role).where(Role.name == name)).scalar_one_or_none()
 
 
 def make_session_permanent():

@@ -12,7 +12,7 @@ from sqlalchemy import func, or_, select
 from werkzeug.security import generate_password_hash
 
 from . import roles
-from .accounts import _N
+from .accounts import _N, force_password_change
 from .mail import MailError, enqueue_mail
 from .models import Account, AccountKind, Channel, Enterprise, PermissionType
 from .tenants import TenantError
@@ -110,8 +110,9 @@ def create_master_account(session, email, tenant, login_url):
     password = temporary_password()
     account = Account(username=email, email=email, first_name=tenant.name[:64],
                       last_name="Admin", active=True, kind=kind,
-                      password=generate_password_hash(password), must_change_password=True,
+                      password=generate_password_hash(password),
                       roles=[role], **where)
+    force_password_change(account)
     session.add(account)
     _mail_password(session, account, "YMCS: your account",
                    f"An account on YMCS was created for {tenant.name}.", login_url, password)
@@ -122,7 +123,7 @@ def reset_master_password(session, account, login_url):
     """A new temporary password, mailed; the owner must change it at the next sign-in."""
     password = temporary_password()
     account.password = generate_password_hash(password)
-    account.must_change_password = True
+    force_password_change(account)
     account.fail_login_count = 0
     account.locked_until = None
     _mail_password(session, account, "YMCS: your password was reset",

@@ -189,17 +189,17 @@ def test_enterprise_added_under_a_forged_channel_is_refused(app, tree, login):
             select(Enterprise).where(Enterprise.name == "forged-ent")).first() is None
 
 
-def test_enterprise_added_in_scope(app, tree, login):
-    browser = login(tree.b_email, tree.password)
+def test_enterprise_added_in_scope(app, fresh_tree, login):
+    browser = login(fresh_tree.b_email, fresh_tree.password)
     response = browser.post("/enterprisemodelview/add", data={
-        "name": "new-ent-b", "channel": str(tree.C), "permission_type": "rps",
+        "name": "new-ent-b", "channel": str(fresh_tree.C), "permission_type": "rps",
         "has_master_admin": "y", "email": "new-ent-b@x.test", "country": "DE",
         "contact": "Jo"})
     assert response.status_code == 302
     with app.app_context():
         row = db.session.execute(
             select(Enterprise).where(Enterprise.name == "new-ent-b")).scalar_one()
-        assert row.channel_id == tree.C and row.country == "DE"
+        assert row.channel_id == fresh_tree.C and row.country == "DE"
 
 
 def test_channel_without_sub_channel_permission_gets_no_add(app, tree, login):
@@ -214,17 +214,17 @@ def test_channel_without_sub_channel_permission_gets_no_add(app, tree, login):
         assert db.session.execute(select(Channel).where(Channel.name == "c-child")).first() is None
 
 
-def test_channel_added_under_own_channel_gets_closure_and_own_enterprise(app, tree, login):
-    browser = login(tree.b_email, tree.password)
+def test_channel_added_under_own_channel_gets_closure_and_own_enterprise(app, fresh_tree, login):
+    browser = login(fresh_tree.b_email, fresh_tree.password)
     response = browser.post("/channelmodelview/add", data={
-        "name": "b-child", "parent": str(tree.B), "email": "b-child@x.test"})
+        "name": "b-child", "parent": str(fresh_tree.B), "email": "b-child@x.test"})
     assert response.status_code == 302
     listing = browser.get("/channelmodelview/list/?q=b-child").get_data(as_text=True)
     assert ">b-child<" in listing
     own = browser.get("/enterprisemodelview/list/?q=b-child").get_data(as_text=True)
     assert ">b-child<" in own and "Generated for the channel" in own
     # ...and the sibling tree does not see it
-    assert ">b-child<" not in login(tree.s_email, tree.password).get(
+    assert ">b-child<" not in login(fresh_tree.s_email, fresh_tree.password).get(
         "/channelmodelview/list/?q=b-child").get_data(as_text=True)
 
 
@@ -258,9 +258,9 @@ def test_deleting_a_busy_channel_or_enterprise_is_refused_with_a_message(app, fr
         assert db.session.get(Channel, fresh_tree.B) and db.session.get(Enterprise, fresh_tree.E)
 
 
-def test_deleting_an_empty_channel_takes_its_own_enterprise_along(app, tree, login):
-    browser = login(tree.b_email, tree.password)
-    browser.post("/channelmodelview/add", data={"name": "short-lived", "parent": str(tree.B),
+def test_deleting_an_empty_channel_takes_its_own_enterprise_along(app, fresh_tree, login):
+    browser = login(fresh_tree.b_email, fresh_tree.password)
+    browser.post("/channelmodelview/add", data={"name": "short-lived", "parent": str(fresh_tree.B),
                                                 "email": "short-lived@x.test"})
     with app.app_context():
         channel_id = db.session.execute(
