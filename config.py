@@ -88,6 +88,16 @@ MAIL_OUTBOX_SECONDS = _env_int("MAIL_OUTBOX_SECONDS", 10)  # how often the outbo
 # would record it as sent.
 MAIL_SUPPRESS_SEND = False
 
+# Orders: how often the sweep activates and expires orders as their dates come.
+ORDER_SWEEP_SECONDS = _env_int("ORDER_SWEEP_SECONDS", 60)
+
+# Excel exports (app/export_jobs.py): finished files live in the file store; an export of at
+# most EXPORT_INLINE_ROWS rows is written during the request, bigger ones by the scheduler.
+FILE_STORE_DIR = _env("FILE_STORE_DIR", None)  # default: <instance folder>/files
+EXPORT_INLINE_ROWS = _env_int("EXPORT_INLINE_ROWS", 2000)
+EXPORT_POLL_SECONDS = _env_int("EXPORT_POLL_SECONDS", 2)  # how often queued exports start
+EXPORT_RETENTION_HOURS = _env_int("EXPORT_RETENTION_HOURS", 24)  # then files are deleted
+
 LANGUAGES = {
     "en": {"flag": "gb", "name": "English"},
     "zh": {"flag": "cn", "name": "Chinese"},

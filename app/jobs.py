@@ -32,6 +32,7 @@ from . import leases
 from .extensions import db
 from .mail import send_outbox_job
 from .models import JobRun, utcnow
+from .orders import sweep_orders_job
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,8 @@ def register_builtin_jobs(registry, config):
     registry.add("prune_job_runs", prune_job_runs, seconds=3600)
     registry.add("send_outbox_mail", send_outbox_job, seconds=config["MAIL_OUTBOX_SECONDS"])
     registry.add("prune_captcha_uses", prune_captcha_uses, seconds=3600)
+    registry.add("sweep_orders", sweep_orders_job, seconds=config["ORDER_SWEEP_SECONDS"])
+    # (export jobs: registered here by app/export_jobs.py's functions)
 
 
 def register_extra_jobs(registry, spec):

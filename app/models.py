@@ -7,9 +7,11 @@ import re
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     Enum,
     ForeignKey,
@@ -349,3 +351,139 @@ class RpsDevice(Model):
 
     def __repr__(self):
         return self.mac
+
+
+class Package(Model):
+    """A service package the platform administrator sells through channels."""
+
+    __tablename__ = "package"
+    id = Column(Integer, primary_key=True)
+    name = Column(String(128), nullable=False, unique=True)
+    max_devices = Column(Integer, nullable=False)  # per unit ordered
+    duration_months = Column(Integer, nullable=False)  # the term an order starts from
+    active = Column(Boolean, nullable=False, default=True)  # offered for new orders
+    created_on = Column(DateTime, nullable=False, default=utcnow)
+    __table_args__ = (
+        CheckConstraint("max_devices > 0", name="ck_package_max_devices"),
+        CheckConstraint("duration_months > 0", name="ck_package_duration"),
+    )
+
+    def __repr__(self):
+        return self.name
+
+
+class OrderLimit(Model):
+    """The administrator's cap on a channel's open paid orders (not cancelled, not expired)."""
+
+    __tablename__ = "order_limit"
+    id = Column(Integer, primary_key=True)
+    channel_id = Column(Integer, ForeignKey("channel.id", ondelete="CASCADE"), nullable=False,
+                        unique=True)
+    max_open_orders = Column(Integer, nullable=False)
+    channel = relationship("Channel")
+    __table_args__ = (CheckConstraint("max_open_orders >= 0", name="ck_order_limit_max"),)
+
+
+class OrderStatus(str, enum.Enum):
+    pending = "pending"  # not yet effective
+    effective = "effective"
+    expired = "expired"
+    cancelled = "cancelled"
+
+
+class Order(Model):
+    """A service order of an enterprise, placed by a channel (the distributor).
+
+    It is effective on [effective_on, expires_on); the order sweep (app/orders.py) moves
+    ``status`` along as the dates come. ``max_devices`` is fixed when the order is placed.
+    """
+
+    __tablename__ = "service_order"
+    id = Column(Integer, primary_key=True)
+    enterprise_id = Column(Integer, ForeignKey("enterprise.id"), nullable=False)
+    channel_id = Column(Integer, ForeignKey("channel.id"), nullable=False)  # distributor
+    reseller = Column(String(128), nullable=False)
+    order_type = Column(String(16), nullable=False, default="paid")
+    package_id = Column(Integer, ForeignKey("package.id"), nullable=False)
+    package_name = Column(String(128), nullable=False)  # as sold, whatever the package becomes
+    quantity = Column(Integer, nullable=False)
+    max_devices = Column(Integer, nullable=False)
+    duration_months = Column(Integer, nullable=False)
+    effective_on = Column(Date, nullable=False)
+    expires_on = Column(Date, nullable=False)  # first day no longer covered
+    status = Column(_enum(OrderStatus), nullable=False, default=OrderStatus.pending)
+    created_on = Column(DateTime, nullable=False, default=utcnow)
+    created_by_id = Column(Integer, ForeignKey("ab_user.id", ondelete="SET NULL"), nullable=True)
+    # The form's one-time key: a double-clicked OK places one order, not two.
+    request_key = Column(String(32), nullable=True, unique=True)
+
+    enterprise = relationship("Enterprise")
+    channel = relationship("Channel")
+    package = relationship("Package")
+
+    # Each sortable list column is indexed with id (keyset pages); scope reaches orders through
+    # (enterprise_id, id); the sweep finds due orders through (status, date).
+    __table_args__ = (
+        Index("ix_service_order_enterprise_id", "enterprise_id", "id"),
+        Index("ix_service_order_channel_id", "channel_id", "id"),
+        Index("ix_service_order_package_id", "package_id"),
+        Index("ix_service_order_created_on", "created_on", "id"),
+        Index("ix_service_order_duration", "duration_months", "id"),
+        Index("ix_service_order_expires_on", "expires_on", "id"),
+        Index("ix_service_order_reseller", "reseller", "id"),
+        Index("ix_service_order_status_effective", "status", "effective_on"),
+        Index("ix_service_order_status_expires", "status", "expires_on"),
+        CheckConstraint("quantity > 0", name="ck_service_order_quantity"),
+        CheckConstraint("max_devices > 0", name="ck_service_order_max_devices"),
+        CheckConstraint("expires_on > effective_on", name="ck_service_order_period"),
+    )
+
+
+class OrderEvent(Model):
+    """An order's history: placed, activated, expired, cancelled (one row per transition)."""
+
+    __tablename__ = "service_order_event"
+    id = Column(Integer, primary_key=True)
+    order_id = Column(Integer, ForeignKey("service_order.id", ondelete="CASCADE"),
+                      nullable=False)
+    event = Column(String(16), nullable=False)
+    at = Column(DateTime, nullable=False, default=utcnow)
+    by = Column(String(128), nullable=True)  # an account's login, or the scheduler's id
+    __table_args__ = (Index("ix_service_order_event_order", "order_id", "id"),)
+
+
+class ExportStatus(str, enum.Enum):
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
+
+
+class ExportJob(Model):
+    """An Excel export an account asked for: run in the background, downloaded by its owner.
+
+    The scope it exports is the requester's principal, kept in the row (the job runs outside
+    any request); ``criteria`` is the list's filters as JSON.
+    """
+
+    __tablename__ = "export_job"
+    id = Column(Integer, primary_key=True)
+    account_id = Column(Integer, ForeignKey("ab_user.id", ondelete="CASCADE"), nullable=False)
+    kind = Column(String(32), nullable=False)  # "orders" | "statements"
+    criteria = Column(Text, nullable=False)
+    principal_kind = Column(String(32), nullable=False)
+    principal_channel_id = Column(Integer, nullable=True)
+    principal_enterprise_id = Column(Integer, nullable=True)
+    language = Column(String(8), nullable=False, default="en")
+    status = Column(_enum(ExportStatus), nullable=False, default=ExportStatus.queued)
+    rows_total = Column(BigInteger, nullable=True)  # an estimate, for the progress bar
+    rows_done = Column(BigInteger, nullable=False, default=0)
+    file_name = Column(String(255), nullable=True)  # in the file store, once done
+    error = Column(String(500), nullable=True)
+    created_on = Column(DateTime, nullable=False, default=utcnow)
+    heartbeat_at = Column(DateTime, nullable=True)  # a running export touches it
+    finished_on = Column(DateTime, nullable=True)
+    __table_args__ = (
+        Index("ix_export_job_account", "account_id", "id"),
+        Index("ix_export_job_status", "status", "id"),
+    )

@@ -18,6 +18,14 @@ _OWN_ACCOUNT = [
     ("AccountSettingsView", "can_(settings|password)"),
 ]
 _CRUD = "can_(list|show|add|edit|delete)"
+# Order Management and Statement Management with their Excel exports (spec chapters 7, 8).
+_ORDERS = [
+    ("OrderModelView", "can_(list|show|add|export|enterprises)|cancel"),
+    ("StatementModelView", "can_(list|show|export)"),
+    ("ExportView", "can_(list|show|download)"),
+    ("Orders", "menu_access"),
+    ("(Order Management|Statement Management|Exports)", "menu_access"),
+]
 
 ROLE_DEFINITIONS = {
     CHANNEL_ADMIN: _OWN_ACCOUNT
@@ -31,13 +39,10 @@ ROLE_DEFINITIONS = {
         ("(User Management|Device Management|System Management)", "menu_access"),
         ("(Channel Management|Enterprise Management|Platform Device|Operation Log)", "menu_access"),
         ("RPS Device", "menu_access"),
-    ],
-    # Orders and statements only; their views arrive with the orders issue.
-    CHANNEL_FINANCE: _OWN_ACCOUNT
-    + [
-        ("(OrderModelView|StatementModelView)", "can_(list|show)|can_export"),
-        ("(Order Management|Statement Management)", "menu_access"),
-    ],
+    ]
+    + _ORDERS,
+    # Orders and statements only.
+    CHANNEL_FINANCE: _OWN_ACCOUNT + _ORDERS,
     ENTERPRISE_ADMIN: _OWN_ACCOUNT
     + [
         ("DeviceModelView", "can_(list|show)"),

@@ -28,6 +28,7 @@ from .models import (
     Device,
     Enterprise,
     OperationLog,
+    Order,
     PermissionType,
     RpsDevice,
 )
@@ -176,6 +177,12 @@ def visible_rps_devices(query, principal=None):
     return _where(query, None if ids is None else RpsDevice.enterprise_id.in_(ids))
 
 
+def visible_orders(query, principal=None):
+    """Orders of the enterprises the principal sees (whichever channel placed them)."""
+    ids = enterprise_ids(principal or current_principal())
+    return _where(query, None if ids is None else Order.enterprise_id.in_(ids))
+
+
 def visible_operation_logs(query, principal=None):
     principal = principal or current_principal()
     if principal.is_admin:
@@ -213,6 +220,7 @@ _NARROWERS = {
     Enterprise: visible_enterprises,
     Device: visible_devices,
     RpsDevice: visible_rps_devices,
+    Order: visible_orders,
     OperationLog: visible_operation_logs,
     Account: visible_accounts,
 }
