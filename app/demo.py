@@ -15,6 +15,10 @@ from .models import (
     Channel,
     Device,
     Enterprise,
+    Order,
+    OrderEvent,
+    OrderLimit,
+    Package,
     PermissionType,
     RpsDevice,
     utcnow,
@@ -67,6 +71,20 @@ DEMO_RPS_DEVICES = [
 ]
 
 
+# (name, devices per unit, months)
+DEMO_PACKAGES = [("Basic", 20, 12), ("Business", 100, 12), ("Enterprise", 500, 24)]
+
+# (enterprise, distributor channel, reseller, package, quantity, months, days from today)
+# Effective ones, one not yet effective, one long expired.
+DEMO_ORDERS = [
+    ("Acme Hotel Group", "Acme Telecom", "Acme Direct", "Business", 1, 12, -30),
+    ("Acme Hotel Group", "Acme Telecom", "Acme Direct", "Basic", 2, 12, 14),
+    ("Kaixin Trading", "Gamma Voice", "Shenzhen Partner", "Basic", 1, 12, -200),
+    ("Kaixin Trading", "Gamma Voice", "Shenzhen Partner", "Basic", 1, 1, -400),
+    ("Zenith Bank", "Zenith ITSP", "Zenith Sales", "Enterprise", 1, 24, -10),
+]
+
+
 def _one(session, model, **by):
     return session.execute(select(model).filter_by(**by)).scalar_one_or_none()
 
@@ -112,6 +130,8 @@ def seed_demo(session, devices_per_enterprise=6):
             session.add(RpsDevice(mac=mac, server_url=server_url, unique_url=unique_url, ip=ip,
                                   enterprise=enterprises["Redirect Logistics"]))
 
+    seed_demo_orders(session, enterprises, channels)
+
     sm = current_app.appbuilder.sm
     for email, role_name, kind, channel, enterprise in DEMO_ACCOUNTS:
         if _one(session, Account, username=email) is not None:
@@ -129,3 +149,35 @@ def seed_demo(session, devices_per_enterprise=6):
                                      channel_id=channels["Beta Networks"].id))
     session.commit()
     return DEMO_ACCOUNTS
+
+
+def seed_demo_orders(session, enterprises, channels):
+    """Packages, a limit for Zenith ITSP, and orders in every state (once: only when there
+    are no orders yet). The sweep would move them along; here they are placed as it would."""
+    packages = {}
+    for name, devices, months in DEMO_PACKAGES:
+        package = _one(session, Package, name=name)
+        if package is None:
+            package = Package(name=name, max_devices=devices, duration_months=months)
+            session.add(package)
+        packages[name] = package
+    if _one(session, OrderLimit, channel_id=channels["Zenith ITSP"].id) is None:
+        session.add(OrderLimit(channel=channels["Zenith ITSP"], max_open_orders=5))
+    session.flush()
+    if session.execute(select(Order.id).limit(1)).first() is not None:
+        return
+    from .orders import expiry_of, sweep_orders, today
+
+    for name, channel, reseller, package, quantity, months, days in DEMO_ORDERS:
+        effective_on = today() + datetime.timedelta(days=days)
+        order = Order(
+            enterprise=enterprises[name], channel=channels[channel], reseller=reseller,
+            package=packages[package], package_name=package, quantity=quantity,
+            max_devices=packages[package].max_devices * quantity, duration_months=months,
+            effective_on=effective_on, expires_on=expiry_of(effective_on, months),
+            created_on=utcnow() + datetime.timedelta(days=min(days, 0) - 1))
+        session.add(order)
+        session.flush()
+        session.add(OrderEvent(order_id=order.id, event="placed", by="demo", at=order.created_on))
+    session.commit()
+    sweep_orders(session, by="demo")

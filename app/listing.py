@@ -12,6 +12,7 @@ What FAB's stock list does and this does not (measured in ARCHITECTURE.md):
 
 import base64
 import binascii
+import datetime
 import hashlib
 import json
 import time
@@ -91,8 +92,12 @@ def like_pattern(text, contains=False):
     return ("%" if contains else "") + escaped + "%"
 
 
+def _jsonable(value):
+    return value.isoformat() if isinstance(value, (datetime.date, datetime.datetime)) else value
+
+
 def encode_key(values):
-    raw = json.dumps(list(values), separators=(",", ":")).encode()
+    raw = json.dumps([_jsonable(v) for v in values], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -132,9 +137,25 @@ def is_unique(expr):
     return any(len(cols) == 1 and cols[0] is column for cols in singles)
 
 
+def _key_value(sort_expr, value):
+    """A cursor's sort value as the column's Python type (dates travel as ISO text)."""
+    python_type = None
+    try:
+        python_type = sort_expr.type.python_type
+    except (AttributeError, NotImplementedError):
+        pass
+    if python_type in (datetime.date, datetime.datetime) and value is not None:
+        try:
+            return python_type.fromisoformat(str(value))
+        except ValueError:
+            abort(400, description="Invalid page cursor.")
+    return value
+
+
 def _seek(sort_expr, id_expr, key, forward_desc, unique):
     """WHERE clause for rows strictly after `key` in the given direction."""
     value, pk = key
+    value = _key_value(sort_expr, value)
     if sort_expr is id_expr:
         return id_expr < pk if forward_desc else id_expr > pk
     beyond = sort_expr < value if forward_desc else sort_expr > value
@@ -411,6 +432,7 @@ class FastListMixin:
             row_buttons=row_buttons,
             list_url=list_url,
             sort_urls=sort_urls,
+            **self.list_extra_context(req),
         )
 
     def list_count(self, session, req):
@@ -437,6 +459,10 @@ class FastListMixin:
     def may_add(self):
         """Whether to offer Add beyond the permission (a rule of the view's own)."""
         return True
+
+    def list_extra_context(self, req):
+        """More template variables for a view's own list template."""
+        return {}
 
     def row_buttons(self, rows, placeholder):
         """{pk: [(url, label, icon, confirm)]} of the permitted row actions that apply."""

@@ -23,10 +23,12 @@ RANGES = {
     "expires": Order.expires_on,
 }
 # The list's sortable columns (each NOT NULL and indexed with id, for keyset pages).
+# Keys are the list columns' keys (and the rows' attribute names).
 SORTS = {
-    "id": Order.id,  # order time: ids grow with it
-    "duration": Order.duration_months,
-    "expires": Order.expires_on,
+    "id": Order.id,
+    "created_on": Order.created_on,
+    "duration_months": Order.duration_months,
+    "expires_on": Order.expires_on,
 }
 
 

@@ -153,3 +153,22 @@ def register_views(appbuilder):
 
     appbuilder.add_view(RpsDeviceModelView, "RPS Device", icon="fa-random",
                         label=_l("RPS Device"), category="Device Management")
+    register_order_views(appbuilder)
+
+
+def register_order_views(appbuilder):
+    """Order Management, Statement Management and the vendor's order settings (chapter 7, 8)."""
+    from .order_settings_views import OrderLimitModelView, PackageModelView
+    from .order_views import OrderModelView, StatementModelView
+
+    orders_menu = {"category": "Orders", "category_label": _l("Orders"),
+                   "category_icon": "fa-shopping-cart"}
+    appbuilder.add_view(OrderModelView, "Order Management", icon="fa-file-text-o",
+                        label=_l("Order Management"), **orders_menu)
+    appbuilder.add_view(StatementModelView, "Statement Management", icon="fa-list-alt",
+                        label=_l("Statement Management"), **orders_menu)
+    appbuilder.add_view(PackageModelView, "Packages", icon="fa-cubes", label=_l("Packages"),
+                        **orders_menu)
+    appbuilder.add_view(OrderLimitModelView, "Order Limits", icon="fa-tachometer",
+                        label=_l("Order Limits"), **orders_menu)
+    # (the Exports view is added here by app/export_views.py's author)
