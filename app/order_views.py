@@ -117,14 +117,14 @@ class _OrderListView(FastScopedModelView):
     @has_access
     def export(self):
         """Export what the list shows now (its search, status and dates) to Excel."""
-        from . import export_jobs
-
         criteria, errors = parse_order_criteria(request.form, self.ranges)
         back = {k: v for k, v in request.form.items() if k != "csrf_token"}
         if errors:
             for template, params in errors:
                 flash(gettext(template, **params), "danger")
             return redirect(url_for(".list", **back))
+        from . import export_jobs  # imports openpyxl: only when someone exports
+
         job = export_jobs.request_export(
             db.session, current_user.id, scope.current_principal(), self.kind, criteria,
             str(get_locale() or "en"))
@@ -140,7 +140,7 @@ class _OrderListView(FastScopedModelView):
         ).scalars().all()
         refusal = orders.cancellation_refusal(order)
         may_cancel = refusal is None and self.appbuilder.sm.has_access(
-            "cancel", OrderModelView.class_permission_name)
+            "cancel", "OrderModelView")
         return render_template(
             "orders/show.html", appbuilder=self.appbuilder,
             base_template=self.appbuilder.base_template, order=order, events=events,
