@@ -89,7 +89,8 @@ def register_builtin_jobs(registry, config):
     registry.add("send_outbox_mail", send_outbox_job, seconds=config["MAIL_OUTBOX_SECONDS"])
     registry.add("prune_captcha_uses", prune_captcha_uses, seconds=3600)
     registry.add("sweep_orders", sweep_orders_job, seconds=config["ORDER_SWEEP_SECONDS"])
-    # (export jobs: registered here by app/export_jobs.py's functions)
+    from .export_jobs import register_export_jobs  # queued exports, pruning
+    register_export_jobs(registry, config)
 
 
 def register_extra_jobs(registry, spec):

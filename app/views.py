@@ -171,4 +171,7 @@ def register_order_views(appbuilder):
                         **orders_menu)
     appbuilder.add_view(OrderLimitModelView, "Order Limits", icon="fa-tachometer",
                         label=_l("Order Limits"), **orders_menu)
-    # (the Exports view is added here by app/export_views.py's author)
+    from .export_views import ExportView
+
+    appbuilder.add_view(ExportView, "Exports", icon="fa-download", label=_l("Exports"),
+                        **orders_menu)
