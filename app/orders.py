@@ -33,6 +33,7 @@ MAX_QUANTITY = 10_000
 MAX_DURATION_MONTHS = 120
 MAX_DAYS_AHEAD = 366  # an effective date at most a year ahead
 RESELLER_MAX = 128
+MAX_INT = 2**31 - 1  # an INTEGER column
 
 OPEN_STATUSES = (OrderStatus.pending, OrderStatus.effective)
 
@@ -98,7 +99,8 @@ def choose_package(session, package_id, quantity, duration_months, effective_on,
         package = session.get(Package, pk)
     if package is None or not package.active:
         raise OrderError(_N("Choose one of the offered packages."))
-    quantity = _int_between(quantity, 1, MAX_QUANTITY,
+    # max_devices * quantity must fit the INTEGER column (MariaDB refused it with a DataError).
+    quantity = _int_between(quantity, 1, min(MAX_QUANTITY, MAX_INT // package.max_devices),
                             _N("The quantity is a whole number from %(low)s to %(high)s."))
     duration_months = _int_between(
         duration_months, 1, MAX_DURATION_MONTHS,
@@ -129,19 +131,45 @@ def distributor_of(session, principal: Principal, enterprise):
 
 def check_order_limit(session, channel):
     """Refuse a new paid order when the channel has as many open paid orders as the vendor
-    allows it. The limit row is locked, so two orders placed at once cannot both slip under."""
+    allows it. A plain read: the add form's early warning. place_order checks again, under a
+    lock (see there)."""
     limit = session.execute(
-        select(OrderLimit).where(OrderLimit.channel_id == channel.id).with_for_update()
+        select(OrderLimit.max_open_orders).where(OrderLimit.channel_id == channel.id)
     ).scalar()
-    if limit is None:
-        return
-    open_orders = session.execute(
-        select(func.count()).select_from(Order).where(
-            Order.channel_id == channel.id, Order.order_type == "paid",
-            Order.status.in_(OPEN_STATUSES))
+    if limit is not None and _open_paid_orders(session, channel) >= limit:
+        raise OrderError(LIMIT_REACHED, limit=limit)
+
+
+def _lock_order_limit(session, channel):
+    """Lock the channel's limit row until the transaction ends; return the limit, or None.
+
+    An UPDATE that changes nothing: a row lock on MariaDB, and on SQLite (whose driver only
+    begins a transaction at a write; SELECT ... FOR UPDATE is ignored there) the database's
+    write lock. Either way a second order of the channel waits here for the first to end."""
+    locked = session.execute(
+        update(OrderLimit).where(OrderLimit.channel_id == channel.id)
+        .values(max_open_orders=OrderLimit.max_open_orders)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not locked:
+        return None
+    return session.execute(
+        select(OrderLimit.max_open_orders).where(OrderLimit.channel_id == channel.id)
     ).scalar_one()
-    if open_orders >= limit.max_open_orders:
-        raise OrderError(LIMIT_REACHED, limit=limit.max_open_orders)
+
+
+def _open_paid_orders(session, channel, locking=False):
+    query = select(func.count()).select_from(Order).where(
+        Order.channel_id == channel.id, Order.order_type == "paid",
+        Order.status.in_(OPEN_STATUSES))
+    if locking:
+        # A locking read locks every row it scans: on a small table MariaDB chose to scan
+        # the whole table, locking every channel's orders (and deadlocking their inserts).
+        query = query.with_for_update()
+        for dialect in ("mysql", "mariadb"):
+            query = query.with_hint(Order, "FORCE INDEX (ix_service_order_channel_id)",
+                                    dialect_name=dialect)
+    return session.execute(query).scalar_one()
 
 
 def place_order(session, principal: Principal, *, enterprise_id, reseller, package_id,
@@ -156,13 +184,16 @@ def place_order(session, principal: Principal, *, enterprise_id, reseller, packa
     if request_key:
         placed = session.execute(
             select(Order).where(Order.request_key == request_key)).scalar()
-        if placed is not None and scope.can_access(session, Order, placed.id, principal):
-            return placed
+        if placed is not None:
+            if scope.can_access(session, Order, placed.id, principal):
+                return placed
+            # Not this principal's form (inserting the key again was an IntegrityError).
+            raise OrderError(_N("This order form is no longer valid: open a new one."))
     enterprise, reseller = choose_enterprise(session, principal, enterprise_id, reseller)
     package, quantity, duration_months, effective_on = choose_package(
         session, package_id, quantity, duration_months, effective_on, on)
     channel = distributor_of(session, principal, enterprise)
-    check_order_limit(session, channel)
+    limit = _lock_order_limit(session, channel)
     order = Order(
         enterprise=enterprise, channel=channel, reseller=reseller, order_type="paid",
         package=package, package_name=package.name, quantity=quantity,
@@ -173,6 +204,14 @@ def place_order(session, principal: Principal, *, enterprise_id, reseller, packa
     )
     session.add(order)
     session.flush()  # the order id goes into its history and its mail
+    # Counted with a locking read: on MariaDB a plain read counts from the snapshot the
+    # request's first query took, missing an order committed while this one waited for the
+    # lock. Counting after the insert (this order included) keeps the read's gap locks from
+    # deadlocking with another channel's insert, as counting first did.
+    if limit is not None and _open_paid_orders(session, channel, locking=True) > limit:
+        session.delete(order)
+        session.flush()
+        raise OrderError(LIMIT_REACHED, limit=limit)
     session.add(OrderEvent(order_id=order.id, event="placed", by=by))
     if effective_on <= on:  # effective today: do not wait for the sweep
         order.status = OrderStatus.effective
@@ -234,7 +273,9 @@ def cancel_order(session, order, by, on=None):
             session.add(OrderEvent(order_id=order.id, event="cancelled", by=by))
             session.refresh(order)
             return order
-        session.refresh(order)
+        # A locking read: on MariaDB a plain one returned the snapshot's "pending", and the
+        # refusal could not say why.
+        session.refresh(order, with_for_update=True)
         refusal = cancellation_refusal(order, on) or _N("Order %(id)s cannot be cancelled.")
     raise OrderError(refusal, id=order.id)
 
@@ -251,10 +292,10 @@ def covering(on):
 def device_quota(session, enterprise_id, on=None):
     """How many devices the enterprise may manage: the sum over its orders in service."""
     on = on or today()
-    return session.execute(
+    return int(session.execute(  # MariaDB's SUM is a DECIMAL
         select(func.coalesce(func.sum(Order.max_devices), 0)).where(
             Order.enterprise_id == enterprise_id, covering(on))
-    ).scalar_one()
+    ).scalar_one())
 
 
 def check_device_quota(session, enterprise, adding=1, on=None):
@@ -274,14 +315,14 @@ def check_device_quota(session, enterprise, adding=1, on=None):
 # --- the sweep -------------------------------------------------------------------------------
 
 
-def _transition(session, ids, from_statuses, to_status, event, by):
-    """Move each order still in one of ``from_statuses``; a row another sweeper moved first
-    is skipped, so each transition is recorded once."""
+def _transition(session, ids, due, to_status, event, by):
+    """Move each order that is still ``due``; a row another sweeper moved first is skipped,
+    so each transition is recorded once."""
     moved = 0
     for order_id in ids:
         changed = session.execute(
             update(Order)
-            .where(Order.id == order_id, Order.status.in_(from_statuses))
+            .where(Order.id == order_id, due)
             .values(status=to_status)
             .execution_options(synchronize_session=False)
         ).rowcount
@@ -301,18 +342,21 @@ def sweep_orders(session, on=None, by="scheduler", batch=500):
     on = on or today()
     totals = {"activated": 0, "expired": 0}
     steps = (
-        ("expired", OPEN_STATUSES, OrderStatus.expired,
+        ("expired", OrderStatus.expired,
          Order.status.in_(OPEN_STATUSES) & (Order.expires_on <= on)),
-        ("activated", (OrderStatus.pending,), OrderStatus.effective,
-         (Order.status == OrderStatus.pending) & (Order.effective_on <= on)),
+        # Only orders still in their period: one whose period has passed too (committed after
+        # the expiry step looked) waits for the next expiry step instead of being activated.
+        ("activated", OrderStatus.effective,
+         (Order.status == OrderStatus.pending) & (Order.effective_on <= on)
+         & (Order.expires_on > on)),
     )
-    for event, from_statuses, to_status, due in steps:
+    for event, to_status, due in steps:
         while True:
             ids = session.execute(
                 select(Order.id).where(due).order_by(Order.id).limit(batch)).scalars().all()
             if not ids:
                 break
-            totals[event] += _transition(session, ids, from_statuses, to_status, event, by)
+            totals[event] += _transition(session, ids, due, to_status, event, by)
     session.commit()
     return totals["activated"], totals["expired"]
 
