@@ -15,6 +15,7 @@ from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from . import orders, scope
 from .extensions import db
@@ -219,14 +220,7 @@ class OrderModelView(_OrderListView):
                     values["duration_months"], values["effective_on"])
                 return self._render_confirm(values, enterprise, *chosen)
             if step == "3":
-                order = orders.place_order(
-                    db.session, principal, enterprise_id=values["enterprise_id"],
-                    reseller=values["reseller"], package_id=values["package_id"],
-                    quantity=values["quantity"], duration_months=values["duration_months"],
-                    effective_on=values["effective_on"], by=_acting_name(),
-                    request_key=values["request_key"][:32] or None)
-                db.session.commit()
-                return self._placed(order)
+                return self._place(principal, values)
         except orders.OrderError as error:
             db.session.rollback()
             _flash_order_error(error)
@@ -234,6 +228,24 @@ class OrderModelView(_OrderListView):
                 return self._render_step1(values, status=400 if step == "1" else 200)
             return self._render_step2(values, self._chosen_enterprise(values), status=400)
         abort(400, description="Unknown step.")
+
+    def _place(self, principal, values):
+        key = values["request_key"][:32] or None
+        try:
+            order = orders.place_order(
+                db.session, principal, enterprise_id=values["enterprise_id"],
+                reseller=values["reseller"], package_id=values["package_id"],
+                quantity=values["quantity"], duration_months=values["duration_months"],
+                effective_on=values["effective_on"], by=_acting_name(), request_key=key)
+            db.session.commit()
+        except IntegrityError:
+            # The same confirmation submitted twice at once: the other request placed it.
+            db.session.rollback()
+            order = db.session.execute(
+                select(Order).where(Order.request_key == key)).scalar() if key else None
+            if order is None or not scope.can_access(db.session, Order, order.id):
+                raise
+        return self._placed(order)
 
     def _chosen_enterprise(self, values):
         try:

@@ -231,7 +231,8 @@ def _mail_order(session, order):
         f"Maximum devices: {order.max_devices}\n"
         f"Service period: {order.effective_on.isoformat()} to "
         f"{(order.expires_on - datetime.timedelta(days=1)).isoformat()} "
-        f"({order.duration_months} months)\n"
+        f"({order.duration_months} {'month' if order.duration_months == 1 else 'months'}; "
+        f"expires on {order.expires_on.isoformat()})\n"
         f"Distributor: {order.channel.name}\nReseller: {order.reseller}\n"
     )
     try:
