@@ -10,7 +10,9 @@ The scheduler's tick job (start_exports_job, every EXPORT_POLL_SECONDS) must sta
 and the lease renewal run on the same tick. It only claims queued exports (a conditional
 UPDATE queued -> running, so two scheduler processes never both take one) and starts each in
 a worker thread of its process, with its own app context and connections. The worker streams
-the query (a server-side cursor on MariaDB) into the xlsx writer; a heartbeat thread writes
+the query into the xlsx writer: on MariaDB a helper process reads the rows of a big export
+(app/export_reader.py: PyMySQL's decoding then runs on the other core), elsewhere a
+server-side cursor in the worker's own thread does; a heartbeat thread writes
 rows_done and heartbeat_at once a second over a connection of its own, because the streaming
 connection is busy. A running export whose heartbeat stops (its process died) is marked
 failed by the next tick after STALE_AFTER.
@@ -30,7 +32,7 @@ from flask import current_app
 from flask_babel import gettext
 from sqlalchemy import and_, delete, func, or_, select, update
 
-from . import order_exports, order_queries, scope
+from . import export_reader, order_exports, scope
 from .accounts import _N
 from .exports import write_xlsx
 from .extensions import db
@@ -45,6 +47,10 @@ HEARTBEAT_SECONDS = 1.0  # the progress page polls once a second
 STALE_AFTER = datetime.timedelta(minutes=2)  # a running export silent this long is dead
 MAX_RUNNING = 2  # exports written at once by one scheduler process (2 cores here)
 YIELD_PER = 2000  # rows fetched per round trip of the server-side cursor
+# An export holding at least this share of all orders reads them in index order, streaming
+# at once, rather than gathering and sorting every row in scope before sending the first
+# (MariaDB sorted 1M rows in a temporary table for 2-5 s first; the walk answered in 0.1 s).
+WALK_SHARE = 0.25
 MAX_ERROR_CHARS = 500
 
 # Errors as untranslated templates (translated when shown, in the reader's language).
@@ -105,10 +111,8 @@ def request_export(session, account_id, principal, kind, criteria: OrderCriteria
     if principal.kind is None or principal.account_id not in (None, account_id):
         raise ValueError("an export runs in the scope of the account that asks for it")
     app = current_app._get_current_object()
-    count_query = order_queries.apply_criteria(
-        scope.visible_orders(select(Order.id), principal), criteria, kind)
-    rows, many = capped_count(session, count_query, app.config["EXPORT_INLINE_ROWS"],
-                              probe=not criteria.q)
+    rows, many = capped_count(session, order_exports.count_select(kind, criteria, principal),
+                              app.config["EXPORT_INLINE_ROWS"], probe=not criteria.q)
     now = utcnow()
     job = ExportJob(
         account_id=account_id, kind=kind, criteria=criteria.to_json(),
@@ -192,33 +196,31 @@ def _run(app, job_id):
     partial = final + ".part"
     engine = db.engine
     try:
-        spec = order_exports.sheet_spec(job.kind, job.language)
-        criteria = OrderCriteria.from_json(job.criteria)
-        query = order_exports.export_select(job.kind, criteria, job_principal(job))
-        count_query = query.with_only_columns(Order.id).order_by(None)
-        known_total = job.rows_total
+        kind, language, total = job.kind, job.language, job.rows_total
+        criteria, principal = OrderCriteria.from_json(job.criteria), job_principal(job)
         db.session.rollback()  # hold no transaction open while the file is written
         os.makedirs(folder, exist_ok=True)
-        with _Heartbeat(engine, job_id) as beat, engine.connect() as conn:
-            if known_total is None:  # queued big export: the progress bar wants a total
-                beat.rows_total = conn.execute(
-                    select(func.count()).select_from(count_query.subquery())).scalar_one()
-            result = conn.execution_options(yield_per=YIELD_PER).execute(query)
-            try:
-                written = write_xlsx(partial, spec.columns, map(spec.convert, result),
-                                     progress=beat.progress)
-            except BaseException:
-                # Closing a half-read server-side cursor would first read every row left:
-                # drop the connection instead.
-                conn.invalidate()
-                raise
+        with _Heartbeat(engine, job_id) as beat:
+            big = total is None  # queued: count it, for the progress bar and the plan
+            with engine.connect() as conn:
+                if big:
+                    total = beat.rows_total = _count(conn, kind, criteria, principal)
+                walk = big and total >= _table_span(conn) * WALK_SHARE
+            sheet = order_exports.export_sheet(kind, criteria, principal, language, walk)
+            if big and export_reader.can_read_aside(engine):
+                with export_reader.rows_read_aside(engine, sheet.query, YIELD_PER) as rows:
+                    written = write_xlsx(partial, sheet.columns, map(sheet.convert, rows),
+                                         progress=beat.progress)
+            else:
+                written = _write_in_thread(engine, sheet, partial, beat)
         os.replace(partial, final)
         with engine.begin() as conn:
             finished = finish_export(conn, job_id, name, written)
-        if not finished:
+        if not finished:  # failed as stale meanwhile: the file would never be offered
             _remove(final)
     except Exception as error:
         _remove(partial)
+        _remove(final)  # renamed, but the job could not be marked done
         if isinstance(error, ExportCancelled):
             log.info("export %s stopped: no longer running", job_id)
             return
@@ -232,6 +234,30 @@ def _run(app, job_id):
                 fail_export(conn, job_id, template, detail)
         except Exception:  # the database is down too: the stale check will catch it
             log.exception("export %s could not be marked failed", job_id)
+
+
+def _write_in_thread(engine, sheet, path, beat):
+    with engine.connect() as conn:
+        result = conn.execution_options(yield_per=YIELD_PER).execute(sheet.query)
+        try:
+            return write_xlsx(path, sheet.columns, map(sheet.convert, result),
+                              progress=beat.progress)
+        except BaseException:
+            # Closing a half-read server-side cursor would first read every row left: drop
+            # the connection instead.
+            conn.invalidate()
+            raise
+
+
+def _count(conn, kind, criteria, principal):
+    ids = order_exports.count_select(kind, criteria, principal).subquery()
+    return conn.execute(select(func.count()).select_from(ids)).scalar_one()
+
+
+def _table_span(conn):
+    """About how many orders there are, from the primary key's ends (two index probes)."""
+    low, high = conn.execute(select(func.min(Order.id), func.max(Order.id))).one()
+    return 0 if low is None else high - low + 1
 
 
 def _remove(path):

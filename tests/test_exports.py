@@ -13,7 +13,7 @@ import pytest
 from openpyxl.worksheet._writer import ALL_TEMP_FILES
 from sqlalchemy import select
 
-from app import export_jobs, order_exports, tenants
+from app import export_jobs, export_reader, order_exports, tenants
 from app.exports import DATE, DATETIME, NUMBER, SAMPLE_ROWS, TEXT, Column, write_xlsx
 from app.extensions import db
 from app.models import (
@@ -30,7 +30,7 @@ from app.models import (
 from app.order_queries import ORDERS, STATEMENTS, OrderCriteria
 from app.scope import Principal
 
-from .conftest import ids_of
+from .conftest import database_kind, ids_of
 from .tree import build_tree
 
 T0 = datetime.datetime(2026, 3, 1, 9, 30, 15)
@@ -127,10 +127,13 @@ def test_an_empty_export_still_has_its_header(tmp_path):
 # --- the export kinds --------------------------------------------------------------------------
 
 
+EVERYONE = Principal(None, AccountKind.platform)
+
+
 def test_headers_are_translated_into_the_job_language(app):
     with app.app_context():
-        zh = order_exports.sheet_spec(STATEMENTS, "zh")
-        en = order_exports.sheet_spec(STATEMENTS, "en")
+        zh = order_exports.export_sheet(STATEMENTS, OrderCriteria(), EVERYONE, "zh")
+        en = order_exports.export_sheet(STATEMENTS, OrderCriteria(), EVERYONE, "en")
     assert en.columns[2].header == "Enterprise"
     assert zh.columns[2].header == "企业"
     assert [c.header for c in en.columns] == ["Order ID", "Order Time", "Enterprise",
@@ -139,7 +142,7 @@ def test_headers_are_translated_into_the_job_language(app):
 
 def test_unknown_kind_is_refused(app):
     with app.app_context(), pytest.raises(ValueError):
-        order_exports.sheet_spec("devices", "en")
+        order_exports.export_sheet("devices", OrderCriteria(), EVERYONE, "en")
 
 
 def test_file_names_carry_kind_and_time():
@@ -350,6 +353,27 @@ def test_export_applies_the_list_criteria(app, db_session, shop, store):
     assert ids(q="no such enterprise") == []
 
 
+def test_reading_in_index_order_gives_the_same_rows(app, db_session, shop):
+    ids = _orders(db_session, shop, 3, months=6)
+    for criteria in (OrderCriteria(), OrderCriteria(sort="duration_months", desc=False)):
+        walked, gathered = (
+            [row[0] for row in db_session.execute(order_exports.export_sheet(
+                STATEMENTS, criteria, shop.principal, "en", walk_in_order=walk).query)]
+            for walk in (True, False))
+        assert walked == gathered == (ids[::-1] if criteria.desc else ids)
+
+
+def test_a_translation_may_reorder_the_order_content(app, db_session, shop, store,
+                                                     monkeypatch):
+    package = _package(db_session, devices=5, name=f"Gold {uuid.uuid4().hex[:6]}")
+    _order(db_session, shop.id, shop.channel_id, package=package, quantity=3)
+    db_session.commit()
+    reordered = {order_exports.CONTENT_TEMPLATE: "%(devices)s 台设备：%(package)s ×%(quantity)s"}
+    monkeypatch.setattr(order_exports, "gettext", lambda text: reordered.get(text, text))
+    sheet = _read(export_jobs.export_path(_export(db_session, shop)))
+    assert sheet["D2"].value == f"15 台设备：{package.name} ×3"
+
+
 def _tick_until_started(app, job_id):
     """Scheduler ticks until the job has been started and its worker is finished (other
     tests may have left older queued exports, which go first)."""
@@ -444,23 +468,23 @@ def test_failed_write_marks_the_job_failed_and_leaves_no_file(app, db_session, s
 
 def test_failure_mid_file_leaves_no_file_behind(app, db_session, shop, store, monkeypatch):
     _orders(db_session, shop, SAMPLE_ROWS + 20)
-    real = order_exports.sheet_spec
+    real = order_exports.export_sheet
     temp_files = list(ALL_TEMP_FILES)
 
-    def breaking_spec(kind, language):
+    def breaking_sheet(*args):
         # A fault after the first rows are written (to openpyxl's temporary sheet file).
-        spec = real(kind, language)
+        sheet = real(*args)
         calls = []
 
         def convert(row):
             calls.append(1)
             if len(calls) > SAMPLE_ROWS + 10:
                 raise RuntimeError("the database went away")
-            return spec.convert(row)
+            return sheet.convert(row)
 
-        return order_exports.SheetSpec(spec.columns, convert)
+        return order_exports.Sheet(sheet.columns, sheet.query, convert)
 
-    monkeypatch.setattr(order_exports, "sheet_spec", breaking_spec)
+    monkeypatch.setattr(order_exports, "export_sheet", breaking_sheet)
     job = _export(db_session, shop)
     assert job.status == ExportStatus.failed and job.error == export_jobs.FAILED
     assert job.file_name is None
@@ -531,3 +555,63 @@ def test_request_export_refuses_an_unknown_kind_or_a_stranger(app, db_session, s
                                    OrderCriteria(), "en")
     assert db_session.scalar(select(ExportJob.id).where(
         ExportJob.principal_enterprise_id == shop.id)) is None
+
+
+# --- the helper process that reads big exports on MariaDB -------------------------------------
+
+needs_mariadb = pytest.mark.skipif(database_kind() != "mariadb",
+                                   reason="the reader process serves MariaDB (PyMySQL) only")
+
+
+def _reader_children():
+    """Our child processes running app/export_reader.py."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmdline = f.read()
+        except OSError:
+            continue
+        if ppid == os.getpid() and b"export_reader.py" in cmdline:
+            found.append(int(pid))
+    return found
+
+
+def test_in_thread_reading_everywhere_but_mariadb(app):
+    with app.app_context():
+        assert export_reader.can_read_aside(db.engine) == (database_kind() == "mariadb")
+
+
+@needs_mariadb
+def test_the_reader_process_gives_the_rows_the_query_gives(app, db_session, shop):
+    ids = _orders(db_session, shop, 5, status=OrderStatus.pending)
+    sheet = order_exports.export_sheet(STATEMENTS, OrderCriteria(status="pending"),
+                                       shop.principal, "en")
+    with export_reader.rows_read_aside(db.engine, sheet.query, batch=2) as rows:
+        aside = list(rows)
+    in_thread = [tuple(row) for row in db_session.execute(sheet.query)]
+    assert aside == in_thread and [row[0] for row in aside] == ids[::-1]
+    assert _reader_children() == []
+
+
+@needs_mariadb
+def test_a_reader_error_reaches_the_worker(app):
+    from sqlalchemy import text
+
+    with app.app_context(), pytest.raises(export_reader.ExportReadError, match="no_such"):
+        with export_reader.rows_read_aside(
+                db.engine, select(text("id")).select_from(text("no_such_table"))) as rows:
+            list(rows)
+    assert _reader_children() == []
+
+
+@needs_mariadb
+def test_leaving_early_ends_the_reader(app, db_session, shop):
+    _orders(db_session, shop, 30)
+    sheet = order_exports.export_sheet(STATEMENTS, OrderCriteria(), shop.principal, "en")
+    with export_reader.rows_read_aside(db.engine, sheet.query, batch=5) as rows:
+        assert next(iter(rows))
+        assert len(_reader_children()) == 1
+    assert _reader_children() == []
