@@ -141,3 +141,26 @@ def _walk_names(browser, url):
         names += re.findall(r'/channelmodelview/show/\d+">([^<]+)<', page)
         url = _link(page, "next")
     return names
+
+
+@pytest.mark.parametrize("cap", [2, 100])
+@pytest.mark.parametrize("sort, desc", [("id", True), ("model", False), ("mac", True)])
+def test_pages_are_the_same_whichever_plan_the_counts_choose(app, tree, login, fleet, cap,
+                                                             sort, desc):
+    """The plan of a page follows the counts: with a cap of 2 the channel's scope and the
+    search are "big" (index hints, the ordered walk), with 100 they are small (ids first,
+    then the rows). Filtered or not, the pages hold the same rows in the same order."""
+    name, rows = fleet
+    key = {"id": lambda r: r.id, "mac": lambda r: r.mac, "model": lambda r: (r.model, r.id)}
+    expected = [r.mac for r in sorted(rows, key=key[sort], reverse=desc)]
+    app.config["LIST_COUNT_CAP"], before = cap, app.config["LIST_COUNT_CAP"]
+    try:
+        browser = login(tree.c_email, tree.password)
+        base = (f"/devicemodelview/list/?q=0a{rows[0].mac[2:8]}&psize=2&sort={sort}"
+                f"&dir={'desc' if desc else 'asc'}")
+        for url in (base, base + "&online=0"):
+            assert _walk(browser, url, "next") == expected
+            assert _walk(browser, url + "&last=1", "prev") == expected
+        assert _walk(browser, base + "&online=1", "next") == []
+    finally:
+        app.config["LIST_COUNT_CAP"] = before

@@ -1,0 +1,696 @@
+"""Benchmark of the order and statement lists at 1M orders / 10k enterprises (not a test: run
+it by hand). Target (the order list's issue): any page opens in under 150 ms on MariaDB.
+
+    .venv/bin/python bench/bench_order_list.py             # seeds ymcs_bench_orders once
+    .venv/bin/python bench/bench_order_list.py --reseed    # drop and rebuild it first
+    .venv/bin/python bench/bench_order_list.py --only big --lists orders --pages 'q_*'
+    .venv/bin/python bench/bench_order_list.py --proposed-indexes add   # or drop (see below)
+
+Indexes: the list machinery picks its index hints from the models' metadata, so indexes the
+benchmark database has and the models do not declare (added by hand, or by
+``--proposed-indexes add``: PROPOSED_INDEXES, which no migration creates yet) are declared to
+the app in this process and in the gunicorn workers (``bench_app``) before measuring; the
+run prints and records which.
+
+What it does, in one run:
+1. creates the MariaDB database ``ymcs_bench_orders``, builds the schema with the migrations,
+   syncs the roles and seeds it (bench/seed_orders.py) unless a previous run did;
+2. for three principals (the platform admin; the admin of a channel whose subtree holds ~91%
+   of the orders; the admin of a leaf channel with ~0.9%) builds the pages to time on
+   /ordermodelview/list/ and /statementmodelview/list/: first, next, middle (keyset cursor at
+   the middle visible row of the sort), last page, each sort both ways, each status, searches
+   (order ID, enterprise name prefix matching one / a few / a tenth of the enterprises,
+   reseller, nothing), an expiration and an order-time range, and one combination;
+3. counts the SQL statements of every page in-process (Flask test client, a cursor listener
+   on db.engine, freshly logged in, so the capped count runs: the first view of a list in a
+   session) and the time of its slowest statement;
+4. serves the real app (``app:create_app()``) and a hand-written page (the platform admin's
+   first 50 orders, same LEFT JOINs, one Jinja table; see ``handwritten_app``) with gunicorn,
+   2 workers each, on 127.0.0.1, and times every page over HTTP in several rounds, each round
+   timing the hand-written page too, replaying the login cookie (so the count runs on every
+   request, the worse case: a browser's cookie remembers "more than 10,000" for 60 s);
+5. prints a table (median and worst ms per page, SQL statements, ratio against the
+   hand-written page) and writes bench/results/order_list.json.
+
+Exits non-zero only when setup fails (database, server, login, a page that is not a 200);
+pages over the target are findings, printed and recorded, not failures.
+"""
+
+import argparse
+import datetime
+import fnmatch
+import json
+import os
+import re
+import signal
+import statistics
+import sys
+import time
+import urllib.parse
+
+BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(BENCH_DIR)
+sys.path.insert(0, REPO)
+sys.path.insert(0, BENCH_DIR)
+
+import seed_orders  # noqa: E402  (bench/seed_orders.py, next to this file)
+
+TARGET_MS = 150.0
+SECRET = "bench-secret-not-for-production"
+LISTS = {"orders": "/ordermodelview/list/", "statements": "/statementmodelview/list/"}
+# The lists' default order, sortable columns (key -> SQL column) and their date ranges.
+DEFAULT_SORT = {"orders": ("id", True), "statements": ("created_on", True)}
+SORT_COLUMNS = {"id": "o.id", "created_on": "o.created_on",
+                "duration_months": "o.duration_months", "expires_on": "o.expires_on"}
+RANGES = {"orders": ("ordered", "expires"), "statements": ("ordered",)}
+STATUSES = ("pending", "effective", "expired", "cancelled")
+HTTP_TIMEOUT = 60  # seconds (bench_list.http_get's)
+HAND_PATH = "/orders"
+HELLO_PATH = "/hello"
+
+
+# --- database ----------------------------------------------------------------------------------
+
+
+def app_settings(url):
+    return {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET, "SCHEDULER_MODE": "off",
+            "AUTH_RATE_LIMIT": "100000 per second"}
+
+
+def prepare_database(server, name, reseed):
+    """Create, migrate, sync roles and seed (once); returns the database URL."""
+    import flask_migrate
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(server)
+    with engine.begin() as conn:
+        if reseed:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
+        conn.exec_driver_sql(f"CREATE DATABASE IF NOT EXISTS {name} CHARACTER SET utf8mb4")
+    url = f"{server}/{name}?charset=utf8mb4"
+    db_engine = sqlalchemy.create_engine(url)
+    with db_engine.connect() as conn:
+        seeded = seed_orders.database_is_seeded(conn)
+        partial = not seeded and seed_orders.has_tables(conn, name)
+    db_engine.dispose()
+    if partial:  # an interrupted seed: start over rather than guess what is missing
+        print(f"Found a partial seed in {name}; rebuilding it.")
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE {name}")
+            conn.exec_driver_sql(f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
+    engine.dispose()
+
+    from app import create_app
+    from app.extensions import db
+
+    app = create_app(app_settings(url))
+    with app.app_context():
+        flask_migrate.upgrade()
+        app.appbuilder.sm.sync_roles()
+        if seeded:
+            print(f"Database {name} already seeded; skipping the seed (--reseed rebuilds it).")
+        else:
+            print(f"Seeding {name}: {seed_orders.ENTERPRISES:,} enterprises, "
+                  f"{seed_orders.ORDERS:,} orders ...")
+            t0 = time.monotonic()
+            seed_orders.seed(app)
+            print(f"Seeded in {time.monotonic() - t0:.0f}s.")
+        db.session.remove()
+        db.engine.dispose()
+    return url
+
+
+def database_facts(conn, schema):
+    """What the timings depend on besides the code: the server and how much of the table fits
+    in its buffer pool."""
+    from sqlalchemy import text
+
+    row = conn.execute(text(
+        "SELECT VERSION() AS version, @@innodb_buffer_pool_size DIV 1048576 AS pool, "
+        "(SELECT (data_length + index_length) DIV 1048576 FROM information_schema.tables "
+        "WHERE table_schema = :s AND table_name = 'service_order') AS orders"),
+        {"s": schema}).one()
+    indexes = [r[0] for r in conn.execute(text(
+        "SELECT DISTINCT index_name FROM information_schema.statistics "
+        "WHERE table_schema = :s AND table_name = 'service_order' ORDER BY 1"), {"s": schema})]
+    return {"version": row.version, "buffer_pool_mb": int(row.pool),
+            "service_order_mb": int(row.orders or 0), "service_order_indexes": indexes}
+
+
+# Indexes this benchmark found missing (bench/README figures; the migration is not written
+# here): --proposed-indexes add|drop creates or drops them in the benchmark database.
+PROPOSED_INDEXES = {
+    "ix_service_order_status_id": ("status", "id"),
+    "ix_service_order_status_created": ("status", "created_on", "id"),
+}
+
+
+def set_proposed_indexes(url, mode):
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(url)
+    with engine.begin() as conn:
+        have = {r[0] for r in conn.exec_driver_sql(
+            "SELECT DISTINCT index_name FROM information_schema.statistics WHERE "
+            "table_schema = DATABASE() AND table_name = 'service_order'")}
+        for name, cols in PROPOSED_INDEXES.items():
+            if mode == "add" and name not in have:
+                print(f"Adding index {name} {cols} ...", flush=True)
+                conn.exec_driver_sql(
+                    f"ALTER TABLE service_order ADD INDEX {name} ({', '.join(cols)})")
+            elif mode == "drop" and name in have:
+                print(f"Dropping index {name} ...", flush=True)
+                conn.exec_driver_sql(f"ALTER TABLE service_order DROP INDEX {name}")
+    engine.dispose()
+
+
+def declare_hand_indexes(url):
+    """Tell the app's metadata about the indexes of service_order that the database has and
+    the models do not declare (added by hand to try them): the list machinery chooses its
+    index hints from the metadata, as it will once a migration and the model add them."""
+    import sqlalchemy
+    from sqlalchemy import Index
+
+    from app.models import Order
+
+    table = Order.__table__
+    declared = {ix.name for ix in table.indexes}
+    engine = sqlalchemy.create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT index_name, column_name FROM information_schema.statistics WHERE "
+            "table_schema = DATABASE() AND table_name = 'service_order' "
+            "AND index_name LIKE 'ix\\_%%' ORDER BY index_name, seq_in_index").all()
+    engine.dispose()
+    found = {}
+    for name, column in rows:
+        found.setdefault(name, []).append(column)
+    added = []
+    for name, cols in found.items():
+        if name not in declared:
+            Index(name, *[table.c[c] for c in cols])
+            added.append(f"{name} ({', '.join(cols)})")
+    return added
+
+
+def bench_app():
+    """The app as gunicorn serves it here (``bench_order_list:bench_app()``): the real
+    ``create_app()``, after declaring the hand-added indexes (declare_hand_indexes)."""
+    declare_hand_indexes(os.environ["DATABASE_URL"])
+    from app import create_app
+
+    return create_app()
+
+
+# --- the pages ---------------------------------------------------------------------------------
+
+
+def principals(conn):
+    """{name: (username, SQL condition on orders ``o`` for its scope, description)}."""
+    from sqlalchemy import text
+
+    def subtree(channel_name):
+        cid = conn.execute(text("SELECT id FROM channel WHERE name = :n"),
+                           {"n": channel_name}).scalar_one()
+        return ("o.enterprise_id IN (SELECT e.id FROM enterprise e WHERE e.channel_id IN "
+                f"(SELECT descendant_id FROM channel_closure WHERE ancestor_id = {cid}))")
+
+    return {
+        "platform": (seed_orders.PLATFORM_ADMIN, "1 = 1", "platform admin"),
+        "big": (seed_orders.BIG_ADMIN, subtree(seed_orders.ROOT_NAME),
+                f"admin of {seed_orders.ROOT_NAME} (100 channels)"),
+        "small": (seed_orders.SMALL_ADMIN, subtree(seed_orders.SMALL_NAME),
+                  f"admin of {seed_orders.SMALL_NAME} (a leaf channel)"),
+    }
+
+
+def build_pages(url, who):
+    """{principal: {list: {page name: path}}} and the number of orders each one sees."""
+    import sqlalchemy
+    from sqlalchemy import text
+
+    from app.listing import encode_key
+
+    engine = sqlalchemy.create_engine(url)
+    today = datetime.date.today()
+    out, visible = {}, {}
+    with engine.connect() as conn:
+        for name, (_user, cond, _desc) in principals(conn).items():
+            if name not in who:
+                continue
+            n = conn.execute(text(f"SELECT COUNT(*) FROM service_order o WHERE {cond}")).scalar()
+            visible[name] = n
+            # A row in the middle of each sort (the same cursor serves both directions).
+            middles = {}
+            for key, col in SORT_COLUMNS.items():
+                row = conn.execute(text(
+                    f"SELECT {col} AS v, o.id FROM service_order o WHERE {cond} "
+                    f"ORDER BY {col}, o.id LIMIT 1 OFFSET {n // 2}")).first()
+                middles[key] = encode_key((row.v, row.id))
+            mid = conn.execute(text(
+                f"SELECT o.id, e.name AS enterprise, o.reseller FROM service_order o "
+                f"JOIN enterprise e ON e.id = o.enterprise_id WHERE {cond} "
+                f"AND e.is_channel_own = 0 ORDER BY o.id LIMIT 1 OFFSET {n // 3}")).first()
+            words = mid.enterprise.split()
+            reseller = mid.reseller.split()
+            searches = {
+                "q_order_id": str(mid.id),
+                "q_ent_one": mid.enterprise,  # one enterprise (~100 orders)
+                "q_ent_few": " ".join(words[:2]),  # "Nimbus Hotel": ~21 enterprises
+                "q_ent_tenth": words[0],  # "Nimbus": a 40th of the enterprises
+                "q_reseller": mid.reseller,  # one reseller (~500 orders)
+                "q_reseller_word": reseller[0],  # a 20th of the orders
+                "q_nothing": "zzz no such order",
+            }
+            per_list = {}
+            for lst, path in LISTS.items():
+                dsort, ddesc = DEFAULT_SORT[lst]
+                pages = {"first": {}, "middle": {"after": middles[dsort]},
+                         "last": {"last": "1"}}
+                for key in SORT_COLUMNS:
+                    if key == "id" and lst == "statements":
+                        continue
+                    for direction in ("asc", "desc"):
+                        base = {"sort": key, "dir": direction}
+                        pages[f"sort_{key}_{direction}"] = base
+                        pages[f"sort_{key}_{direction}_middle"] = {**base,
+                                                                  "after": middles[key]}
+                        pages[f"sort_{key}_{direction}_last"] = {**base, "last": "1"}
+                for status in STATUSES:
+                    pages[f"status_{status}"] = {"status": status}
+                    pages[f"status_{status}_last"] = {"status": status, "last": "1"}
+                for page, q in searches.items():
+                    pages[page] = {"q": q}
+                pages["q_ent_tenth_last"] = {"q": searches["q_ent_tenth"], "last": "1"}
+                month_ago = today - datetime.timedelta(days=30)
+                pages["ordered_last_month"] = {"ordered_from": month_ago.isoformat(),
+                                               "ordered_to": today.isoformat()}
+                two_years = today.replace(year=today.year - 2)
+                pages["ordered_month_2y_ago"] = {
+                    "ordered_from": two_years.isoformat(),
+                    "ordered_to": (two_years + datetime.timedelta(days=30)).isoformat()}
+                pages["ordered_month_2y_ago_last"] = {**pages["ordered_month_2y_ago"],
+                                                      "last": "1"}
+                if "expires" in RANGES[lst]:
+                    pages["expires_next_month"] = {
+                        "expires_from": today.isoformat(),
+                        "expires_to": (today + datetime.timedelta(days=30)).isoformat()}
+                    pages["expires_next_month_sorted"] = {
+                        **pages["expires_next_month"], "sort": "expires_on", "dir": "asc"}
+                    pages["expiring_effective"] = {
+                        **pages["expires_next_month"], "status": "effective",
+                        "sort": "expires_on", "dir": "asc"}
+                pages["status_ent_tenth"] = {"status": "effective",
+                                             "q": searches["q_ent_tenth"]}
+                per_list[lst] = {k: path + ("?" + urllib.parse.urlencode(v) if v else "")
+                                 for k, v in pages.items()}
+            out[name] = per_list
+    engine.dispose()
+    return out, visible
+
+
+# --- SQL statements per page, in-process ------------------------------------------------------
+
+_CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def count_statements(url, users, pages):
+    """{principal: {list: {page: (statements, slowest statement ms, its text)}}} for the
+    first view of each page in a fresh session (the capped count runs)."""
+    from sqlalchemy import event
+
+    from app import create_app
+    from app.extensions import db
+
+    app = create_app(app_settings(url))
+
+    def logged_in_client(username):
+        client = app.test_client()
+        token = _CSRF_RE.search(client.get("/login/").get_data(as_text=True)).group(1)
+        response = client.post("/login/", data={"username": username,
+                                                "password": seed_orders.PASSWORD,
+                                                "csrf_token": token})
+        assert response.status_code == 302 and "/login" not in response.headers["Location"], \
+            f"in-process login of {username} failed"
+        return client
+
+    statements = []
+    with app.app_context():
+        engine = db.engine
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        conn.info.setdefault("_bench_t0", []).append(time.perf_counter())
+
+    def after(conn, cursor, statement, parameters, context, executemany):
+        elapsed = (time.perf_counter() - conn.info["_bench_t0"].pop()) * 1000
+        statements.append((elapsed, " ".join(statement.split())))
+
+    out = {}
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    try:
+        for who, per_list in pages.items():
+            out[who] = {}
+            login_cookie = logged_in_client(users[who]).get_cookie("session").value
+            for lst, named in per_list.items():
+                client = logged_in_client(users[who])
+                client.get(LISTS[lst])  # first-request work of the process is not per page
+                out[who][lst] = {}
+                for page, path in named.items():
+                    # The cookie of a fresh login: nothing remembered, the count runs.
+                    client = app.test_client()
+                    client.set_cookie("session", login_cookie)
+                    statements.clear()
+                    response = client.get(path)
+                    if response.status_code != 200:
+                        raise RuntimeError(f"in-process GET {path} as {who}: "
+                                           f"{response.status_code}")
+                    slowest = max(statements)
+                    out[who][lst][page] = {"count": len(statements),
+                                           "slowest_ms": round(slowest[0], 1),
+                                           "slowest_sql": slowest[1][:600]}
+                    if slowest[0] >= TARGET_MS:
+                        print(f"  slow statement: {who} {lst} {page}: {slowest[0]:.0f} ms: "
+                              f"{slowest[1][:300]}", flush=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+        event.remove(engine, "after_cursor_execute", after)
+        with app.app_context():
+            db.engine.dispose()
+    return out
+
+
+# --- the baseline ------------------------------------------------------------------------------
+
+HAND_SQL = """
+    SELECT service_order.id, service_order.created_on, enterprise.name AS enterprise_name,
+           channel.name AS distributor, service_order.reseller, service_order.package_name,
+           service_order.quantity, service_order.max_devices, service_order.duration_months,
+           service_order.expires_on, service_order.status
+    FROM service_order
+    LEFT OUTER JOIN enterprise ON enterprise.id = service_order.enterprise_id
+    LEFT OUTER JOIN channel ON channel.id = service_order.channel_id
+    ORDER BY service_order.id DESC
+    LIMIT 50
+"""
+
+HAND_TEMPLATE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>Orders</title></head><body>
+<h1>Order Management</h1>
+<table>
+<thead><tr><th>Order ID</th><th>Order Time</th><th>Enterprise</th><th>Distributor</th>
+<th>Reseller</th><th>Package</th><th>Max Devices</th><th>Service Duration (months)</th>
+<th>Expiration Date</th><th>Status</th></tr></thead>
+<tbody>
+{% for o in rows %}<tr><td><a href="/order/{{ o.id }}">{{ o.id }}</a></td>
+<td>{{ o.created_on.strftime('%Y-%m-%d %H:%M') }}</td><td>{{ o.enterprise_name or '' }}</td>
+<td>{{ o.distributor or '' }}</td><td>{{ o.reseller }}</td>
+<td>{{ o.package_name }} &times; {{ o.quantity }}</td><td>{{ o.max_devices }}</td>
+<td>{{ o.duration_months }}</td><td>{{ o.expires_on.isoformat() }}</td>
+<td>{{ o.status }}</td></tr>
+{% endfor %}</tbody></table></body></html>"""
+
+
+def handwritten_app():
+    """The yardstick, served by gunicorn as ``bench_order_list:handwritten_app()``: a plain
+    Flask page with the platform admin's first 50 orders (the same LEFT JOINs and columns as
+    the order list, newest first), one Jinja table compiled once; no login, no permissions,
+    no count, no layout. ``/hello`` is a hello world on the same server."""
+    from flask import Flask
+    from sqlalchemy import create_engine, text
+
+    app = Flask(__name__)
+    template = app.jinja_env.from_string(HAND_TEMPLATE)
+    engine = create_engine(os.environ["DATABASE_URL"], pool_pre_ping=True, pool_recycle=3600)
+    query = text(HAND_SQL)
+
+    @app.route(HAND_PATH)
+    def orders():
+        with engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return template.render(rows=rows)
+
+    @app.route(HELLO_PATH)
+    def hello():
+        return "Hello, World!"
+
+    return app
+
+
+# --- HTTP --------------------------------------------------------------------------------------
+
+
+def login(port, username):
+    """Log in like a browser; returns the session cookie header value."""
+    import http.client
+
+    from bench_list import _session_cookie, http_get
+
+    status, headers, body = http_get(port, "/login/")
+    cookie = _session_cookie(headers, None)
+    token = _CSRF_RE.search(body.decode()).group(1)
+    form = urllib.parse.urlencode({"username": username, "password": seed_orders.PASSWORD,
+                                   "csrf_token": token})
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn.request("POST", "/login/", body=form, headers={
+        "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+    response = conn.getresponse()
+    response.read()
+    conn.close()
+    location = response.headers.get("Location", "")
+    if response.status != 302 or "/login" in location:
+        raise RuntimeError(f"login of {username} failed: {response.status} -> {location}")
+    return _session_cookie(response.headers, cookie)
+
+
+_ROW_RE = re.compile(r'href="/(?:order|statement)modelview/show/(\d+)"')
+_COUNT_RE = re.compile(r'class="ymcs-count[^>]*>\s*([^<]*?)\s*</span>')
+
+
+def timed_get(port, path, cookie):
+    from bench_list import http_get
+
+    t0 = time.perf_counter()
+    status, _, body = http_get(port, path, cookie)
+    ms = (time.perf_counter() - t0) * 1000
+    if status != 200:
+        raise RuntimeError(f"GET {path}: {status}")
+    return ms, body.decode()
+
+
+def sample(port, path, cookie, n):
+    """``n`` timed sequential requests (fewer when one takes over a second; a request that
+    times out counts as HTTP_TIMEOUT seconds)."""
+    times = []
+    for i in range(n):
+        try:
+            ms, _ = timed_get(port, path, cookie)
+        except TimeoutError:
+            times.append(HTTP_TIMEOUT * 1000.0)
+            break
+        times.append(ms)
+        if ms > 1000 and i >= 1:
+            break
+    return times
+
+
+# --- main --------------------------------------------------------------------------------------
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--server", default=os.environ.get(
+        "BENCH_MARIADB", "mysql+pymysql://root@127.0.0.1:3306"))
+    parser.add_argument("--database", default="ymcs_bench_orders")
+    parser.add_argument("--reseed", action="store_true", help="drop and rebuild the database")
+    parser.add_argument("--seed-only", action="store_true", help="seed, then stop")
+    parser.add_argument("--proposed-indexes", choices=("keep", "add", "drop"), default="keep",
+                        help="add or drop the indexes this benchmark proposes "
+                             "(PROPOSED_INDEXES) before measuring; keep: as the database is")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds over every page")
+    parser.add_argument("--samples", type=int, default=5, help="requests per page per round")
+    parser.add_argument("--only", default="platform,big,small", help="principals to time")
+    parser.add_argument("--lists", default="orders,statements")
+    parser.add_argument("--pages", default="*", help="fnmatch pattern(s), comma-separated")
+    parser.add_argument("--no-sql", action="store_true", help="skip the statement counts")
+    parser.add_argument("--out", default=os.path.join(BENCH_DIR, "results", "order_list.json"))
+    args = parser.parse_args()
+
+    from bench_list import free_port, loadavg, start_gunicorn, stop, wait_ready
+
+    # A plain kill (SIGTERM) unwinds like Ctrl-C, so the gunicorn servers are stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+    try:
+        url = prepare_database(args.server, args.database, args.reseed)
+        if args.proposed_indexes != "keep":
+            set_proposed_indexes(url, args.proposed_indexes)
+        if args.seed_only:
+            return 0
+        hand_indexes = declare_hand_indexes(url)
+        who = args.only.split(",")
+        lists = args.lists.split(",")
+        patterns = args.pages.split(",")
+        pages, visible = build_pages(url, who)
+        pages = {w: {lst: {k: v for k, v in named.items()
+                           if any(fnmatch.fnmatch(k, p) for p in patterns)}
+                     for lst, named in per_list.items() if lst in lists}
+                 for w, per_list in pages.items()}
+        import sqlalchemy
+
+        engine = sqlalchemy.create_engine(url)
+        with engine.connect() as conn:
+            described = principals(conn)
+            server = database_facts(conn, args.database)
+        engine.dispose()
+        server["indexes_not_in_migrations"] = hand_indexes
+        print(f"MariaDB {server['version']}: buffer pool {server['buffer_pool_mb']} MB, "
+              f"service_order {server['service_order_mb']} MB (data + indexes); indexes "
+              f"added by hand (declared to the app): {hand_indexes or 'none'}")
+        users = {w: described[w][0] for w in who}
+        for w in who:
+            print(f"{w:<9} {described[w][2]}: sees {visible[w]:,} orders")
+    except Exception as error:  # setup failed: say so, exit non-zero
+        print(f"setup failed: {error!r}", file=sys.stderr)
+        raise
+
+    sql = {}
+    if not args.no_sql:
+        t0 = time.monotonic()
+        sql = count_statements(url, users, pages)
+        print(f"SQL statements counted in-process ({time.monotonic() - t0:.0f}s).")
+
+    app_port, hand_port = free_port(), free_port()
+    env = {"DATABASE_URL": url, "SECRET_KEY": SECRET, "SCHEDULER_MODE": "off",
+           "AUTH_RATE_LIMIT": "100000 per second", "FAB_UPDATE_PERMS": "0"}
+    app_proc = hand_proc = None
+    times = {w: {lst: {p: [] for p in named} for lst, named in per_list.items()}
+             for w, per_list in pages.items()}
+    base_times = {"handwritten": [], "hello": []}
+    shown = {}
+    loads = []
+    try:
+        app_proc = start_gunicorn("bench_order_list:bench_app()", app_port, env,
+                                  chdir=BENCH_DIR)
+        hand_proc = start_gunicorn("bench_order_list:handwritten_app()", hand_port, env,
+                                   chdir=BENCH_DIR)
+        wait_ready(app_port, "/login/", app_proc)
+        wait_ready(hand_port, HELLO_PATH, hand_proc)
+        cookies = {w: login(app_port, users[w]) for w in who}
+
+        # Correctness first: every page is a 200; what it shows is recorded.
+        for w, per_list in pages.items():
+            for lst, named in per_list.items():
+                for page, path in named.items():
+                    _ms, html = timed_get(app_port, path, cookies[w])  # also warms the page
+                    count = _COUNT_RE.search(html)
+                    shown[(w, lst, page)] = (len(_ROW_RE.findall(html)),
+                                             count.group(1) if count else "?")
+        _ms, hand_html = timed_get(hand_port, HAND_PATH, None)
+        assert hand_html.count("<tr><td>") == 50, "hand-written page is not 50 rows"
+        first = shown.get(("platform", "orders", "first"))
+        assert first is None or first[0] == 50, f"first page shows {first}"
+    except Exception as error:
+        stop(app_proc)
+        stop(hand_proc)
+        print(f"setup failed: {error!r}", file=sys.stderr)
+        raise
+
+    pool_engine = sqlalchemy.create_engine(url)
+
+    def pool_reads():
+        """InnoDB reads that missed the buffer pool, server-wide (other databases' work
+        included): row-reading plans slow down when the table does not stay cached."""
+        with pool_engine.connect() as conn:
+            return int(conn.exec_driver_sql(
+                "SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_reads'").one()[1])
+
+    misses = []
+    try:
+        for r in range(args.rounds):
+            load = loadavg()
+            loads.append(load)
+            t0 = time.monotonic()
+            reads0 = pool_reads()
+            for w, per_list in pages.items():
+                for lst, named in per_list.items():
+                    base_times["handwritten"] += sample(hand_port, HAND_PATH, None, args.samples)
+                    base_times["hello"] += sample(hand_port, HELLO_PATH, None, args.samples)
+                    for page, path in named.items():
+                        times[w][lst][page] += sample(app_port, path, cookies[w], args.samples)
+            misses.append(pool_reads() - reads0)
+            print(f"round {r + 1}/{args.rounds}: {time.monotonic() - t0:.0f}s "
+                  f"(load average before: {load}; buffer pool misses: {misses[-1]:,})",
+                  flush=True)
+    finally:
+        stop(app_proc)
+        stop(hand_proc)
+        pool_engine.dispose()
+    loads.append(loadavg())
+
+    hand_ms = statistics.median(base_times["handwritten"])
+    hello_ms = statistics.median(base_times["hello"])
+    rows, over = [], []
+    for w, per_list in times.items():
+        for lst, named in per_list.items():
+            for page, ts in named.items():
+                med, worst = statistics.median(ts), max(ts)
+                s = sql.get(w, {}).get(lst, {}).get(page, {})
+                row = {"principal": w, "list": lst, "page": page, "path": pages[w][lst][page],
+                       "median_ms": round(med, 1), "worst_ms": round(worst, 1),
+                       "samples": len(ts), "x_handwritten": round(med / hand_ms, 1),
+                       "rows_shown": shown[(w, lst, page)][0],
+                       "count_shown": shown[(w, lst, page)][1],
+                       "sql_statements": s.get("count"), "slowest_sql_ms": s.get("slowest_ms"),
+                       "slowest_sql": s.get("slowest_sql")}
+                rows.append(row)
+                if med >= TARGET_MS or worst >= TARGET_MS:
+                    over.append(row)
+
+    print()
+    print(f"Baseline (same run, same server settings): hand-written 50-order page "
+          f"{hand_ms:.1f} ms, hello world {hello_ms:.1f} ms (medians of "
+          f"{len(base_times['handwritten'])}). x hand = page median / hand-written median.")
+    header = (f"{'who':<8} {'list':<10} {'page':<30} {'median':>7} {'worst':>7} {'x hand':>6} "
+              f"{'SQL':>3} {'slowest':>7}  {'rows':>4}  shown")
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        flag = " <-- over 150 ms" if row in over else ""
+        print(f"{row['principal']:<8} {row['list']:<10} {row['page']:<30} "
+              f"{row['median_ms']:7.1f} {row['worst_ms']:7.1f} {row['x_handwritten']:6.1f} "
+              f"{row['sql_statements'] if row['sql_statements'] is not None else '-':>3} "
+              f"{row['slowest_sql_ms'] if row['slowest_sql_ms'] is not None else '-':>7}  "
+              f"{row['rows_shown']:>4}  {row['count_shown']}{flag}")
+    medians = [row["median_ms"] for row in rows]
+    print()
+    print(f"{len(rows)} pages; median of the page medians {statistics.median(medians):.1f} ms, "
+          f"slowest median {max(medians):.1f} ms, worst single request "
+          f"{max(row['worst_ms'] for row in rows):.1f} ms; "
+          f"{len(over)} page(s) at or over {TARGET_MS:.0f} ms (median or worst).")
+    print(f"load average before each round / at the end: {loads}")
+    print(f"InnoDB buffer pool misses per round (server-wide): {misses}; buffer pool "
+          f"{server['buffer_pool_mb']} MB for a {server['service_order_mb']} MB service_order")
+
+    results = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "database": args.database,
+        "orders_visible": visible,
+        "machine": {"cpus": os.cpu_count(), "loadavg": loads},
+        "server": server,
+        "rounds": args.rounds, "samples_per_round": args.samples,
+        "buffer_pool_misses_per_round": misses,
+        "baseline_ms": {"handwritten": round(hand_ms, 2), "hello": round(hello_ms, 2)},
+        "target_ms": TARGET_MS,
+        "pages": rows,
+        "over_target": [(r["principal"], r["list"], r["page"]) for r in over],
+    }
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump(results, f, indent=2, default=str)
+    print(f"results: {os.path.relpath(args.out, REPO)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
