@@ -58,14 +58,19 @@ class OrderCriteria:
         return cls(**raw)
 
 
+DAY_MIN, DAY_MAX = datetime.date(1970, 1, 1), datetime.date(9998, 12, 31)
+
+
 def _parse_day(text):
     text = (text or "").strip()
     if not text:
         return None
     try:
-        return datetime.date.fromisoformat(text)
+        day = datetime.date.fromisoformat(text)
     except ValueError:
         return False
+    # A range's end counts whole (the next day bounds it): 9999-12-31 has no next day.
+    return day if DAY_MIN <= day <= DAY_MAX else False
 
 
 def parse_order_criteria(args, ranges=tuple(RANGES)):
