@@ -126,7 +126,7 @@ def _refuse_reparenting(mapper, connection, channel):
 class Enterprise(Model):
     __tablename__ = "enterprise"
     id = Column(Integer, primary_key=True)
-    name = Column(String(128), nullable=False)
+    name = Column(String(128), nullable=False, index=True)  # searched by prefix
     channel_id = Column(Integer, ForeignKey("channel.id"), nullable=False, index=True)
     permission_type = Column(
         _enum(PermissionType), nullable=False, default=PermissionType.device_management
@@ -432,6 +432,9 @@ class Order(Model):
         Index("ix_service_order_expires_on", "expires_on", "id"),
         Index("ix_service_order_reseller", "reseller", "id"),
         Index("ix_service_order_status_effective", "status", "effective_on"),
+        # A status filter on the order list (by id) and on statements (by order time).
+        Index("ix_service_order_status_id", "status", "id"),
+        Index("ix_service_order_status_created", "status", "created_on", "id"),
         Index("ix_service_order_status_expires", "status", "expires_on"),
         CheckConstraint("quantity > 0", name="ck_service_order_quantity"),
         CheckConstraint("max_devices > 0", name="ck_service_order_max_devices"),
