@@ -119,6 +119,8 @@ class _OrderListView(FastScopedModelView):
     def export(self):
         """Export what the list shows now (its search, status and dates) to Excel."""
         criteria, errors = parse_order_criteria(request.form, self.ranges)
+        if not request.form.get("sort"):  # the list's own default order, as it shows it
+            criteria.sort, criteria.desc = self.default_sort
         back = {k: v for k, v in request.form.items() if k != "csrf_token"}
         if errors:
             for template, params in errors:

@@ -371,3 +371,30 @@ def test_a_sold_package_cannot_be_deleted(app, login, orders_tree):
     response = admin.post(f"/packagemodelview/delete/{sold}", follow_redirects=True)
     assert "stop offering it instead" in response.get_data(as_text=True)
     assert _count(app, Package, Package.id == sold) == 1
+
+
+def test_a_statement_export_keeps_the_lists_default_order_by_order_time(app, login, fresh_tree,
+                                                                       tmp_path, monkeypatch):
+    import io
+
+    from openpyxl import load_workbook
+
+    t = fresh_tree
+    with app.app_context():
+        package = _package(db.session)
+        newer = _order(db.session, t.E, t.C, package=package)
+        older = _order(db.session, t.E, t.C, package=package)  # a higher id, placed earlier
+        db.session.get(Order, older).created_on -= datetime.timedelta(days=3)
+        db.session.commit()
+    monkeypatch.setitem(app.config, "FILE_STORE_DIR", str(tmp_path))
+    c = login(t.c_email, t.password)
+    listed = [int(pk) for pk in re.findall(
+        r'/statementmodelview/show/(\d+)"',
+        c.get(f"/statementmodelview/list/?q={t.prefix}").get_data(as_text=True))]
+    assert listed == [newer, older]
+    page = c.post("/statementmodelview/export", data={"q": t.prefix})
+    job_id = int(page.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    data = c.get(f"/exports/{job_id}/download").get_data()
+    sheet = load_workbook(io.BytesIO(data), read_only=True).worksheets[0]
+    exported = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert exported == listed
