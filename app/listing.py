@@ -145,7 +145,7 @@ def _key_value(sort_expr, value):
     try:
         python_type = sort_expr.type.python_type
     except (AttributeError, NotImplementedError):
-        pass
+        pass  # a column type with no Python type (or no type): its value is used as it came
     if python_type in (datetime.date, datetime.datetime) and value is not None:
         try:
             return python_type.fromisoformat(str(value))
