@@ -98,6 +98,18 @@ EXPORT_INLINE_ROWS = _env_int("EXPORT_INLINE_ROWS", 2000)
 EXPORT_POLL_SECONDS = _env_int("EXPORT_POLL_SECONDS", 2)  # how often queued exports start
 EXPORT_RETENTION_HOURS = _env_int("EXPORT_RETENTION_HOURS", 24)  # then files are deleted
 
+# Devices (app/device_ops/). The ACS URL phones are given; default: this server's /acs/.
+ACS_PUBLIC_URL = _env("ACS_PUBLIC_URL", None)
+DEVICE_PERIODIC_INTERVAL = _env_int("DEVICE_PERIODIC_INTERVAL", 900)  # seconds, set on devices
+DEVICE_SWEEP_SECONDS = _env_int("DEVICE_SWEEP_SECONDS", 60)  # offline marking, command timeouts
+COMMAND_TIMEOUT_SECONDS = _env_int("COMMAND_TIMEOUT_SECONDS", 3600)  # queued/sent/waiting → failed
+DEVICE_SAMPLE_RETENTION_DAYS = _env_int("DEVICE_SAMPLE_RETENTION_DAYS", 7)
+CWMP_MAX_BODY_BYTES = _env_int("CWMP_MAX_BODY_BYTES", 256 * 1024)  # a bigger envelope gets a 413
+UPLOAD_MAX_BYTES = _env_int("UPLOAD_MAX_BYTES", 50 * 1024 * 1024)  # a device's uploaded file
+CONNECTION_REQUEST_TIMEOUT = float(_env("CONNECTION_REQUEST_TIMEOUT", 5))
+# `scripts/run.sh` starts this many simulated phones against the local ACS; 0 turns it off.
+DEMO_FLEET_SIZE = _env_int("DEMO_FLEET_SIZE", 20)
+
 LANGUAGES = {
     "en": {"flag": "gb", "name": "English"},
     "zh": {"flag": "cn", "name": "Chinese"},

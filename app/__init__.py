@@ -20,6 +20,7 @@ def create_app(overrides=None):
     configure_security(app)
     configure_cli(app)
     configure_jobs(app)
+    configure_device_ops(app)
     return app
 
 
@@ -106,6 +107,12 @@ def configure_cli(app):
     from .cli import ymcs
 
     app.cli.add_command(ymcs)
+
+
+def configure_device_ops(app):
+    from .device_ops import init_device_ops
+
+    init_device_ops(app)
 
 
 def configure_jobs(app):

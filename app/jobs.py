@@ -91,6 +91,8 @@ def register_builtin_jobs(registry, config):
     registry.add("sweep_orders", sweep_orders_job, seconds=config["ORDER_SWEEP_SECONDS"])
     from .export_jobs import register_export_jobs  # queued exports, pruning
     register_export_jobs(registry, config)
+    from .device_ops.jobs import register_device_jobs  # offline marking, timeouts, samples
+    register_device_jobs(registry, config)
 
 
 def register_extra_jobs(registry, spec):

@@ -144,8 +144,15 @@ class Enterprise(Model):
     authorization_answered_on = Column(DateTime, nullable=True)
     is_channel_own = Column(Boolean, nullable=False, default=False)
     created_on = Column(DateTime, nullable=False, default=utcnow)
+    # The password its phones give the ACS (user name ``acs_username``); kept readable because
+    # the enterprise and its channel are shown it, and HTTP digest needs it. Made on first use.
+    acs_password = Column(String(64), nullable=True)
 
     channel = relationship("Channel", backref="enterprises")
+
+    @property
+    def acs_username(self):
+        return f"ent{self.id}"
 
     def __repr__(self):
         return self.name
@@ -214,6 +221,25 @@ class Device(Model):
     online = Column(Boolean, nullable=False, default=False)
     last_seen = Column(DateTime, nullable=True)
     created_on = Column(DateTime, nullable=False, default=utcnow)
+    # What the device said of itself in its last Inform (TR-069 DeviceId and parameters).
+    manufacturer = Column(String(64), nullable=False, default="")
+    oui = Column(String(6), nullable=False, default="")
+    product_class = Column(String(64), nullable=False, default="")
+    serial = Column(String(64), nullable=False, default="")
+    data_model = Column(String(24), nullable=False, default="")  # Device / InternetGatewayDevice
+    periodic_interval = Column(Integer, nullable=False, default=900)  # seconds between Informs
+    # An online device not heard of by then is marked offline (two periodic intervals);
+    # NULL once offline, so the sweep's index range holds only the late ones.
+    offline_after = Column(DateTime, nullable=True, index=True)
+    cr_url = Column(String(512), nullable=True)  # its ConnectionRequestURL
+    cr_username = Column(String(64), nullable=True)  # set on the device by the ACS
+    cr_password = Column(String(64), nullable=True)
+    has_work = Column(Boolean, nullable=False, default=False)  # commands wait for its session
+    parameters = Column(Text, nullable=True)  # JSON {name: value} of the values last read
+    parameters_read_on = Column(DateTime, nullable=True)
+    cpu_usage = Column(Integer, nullable=True)  # latest sample, percent
+    memory_total = Column(BigInteger, nullable=True)  # KiB
+    memory_free = Column(BigInteger, nullable=True)
 
     enterprise = relationship("Enterprise", backref="devices")
 
@@ -489,4 +515,57 @@ class ExportJob(Model):
     __table_args__ = (
         Index("ix_export_job_account", "account_id", "id"),
         Index("ix_export_job_status", "status", "id"),
+    )
+
+
+class DeviceSample(Model):
+    """CPU and memory of a device at one Inform, for its chart."""
+
+    __tablename__ = "device_sample"
+    id = Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    device_id = Column(Integer, ForeignKey("device.id", ondelete="CASCADE"), nullable=False)
+    taken_on = Column(DateTime, nullable=False, default=utcnow)
+    cpu_usage = Column(Integer, nullable=True)
+    memory_total = Column(BigInteger, nullable=True)
+    memory_free = Column(BigInteger, nullable=True)
+    __table_args__ = (
+        Index("ix_device_sample_device", "device_id", "taken_on"),
+        Index("ix_device_sample_taken_on", "taken_on"),  # retention prunes by age
+    )
+
+
+class CommandStatus(str, enum.Enum):
+    queued = "queued"  # waits for the device's next session
+    sent = "sent"  # the RPC went out in a session; its response has not come yet
+    waiting = "waiting"  # accepted; waits for TransferComplete / diagnostics / the reboot
+    done = "done"
+    failed = "failed"
+
+
+class DeviceCommand(Model):
+    """One entry of the device command queue; app/device_ops/commands.py turns it into RPCs."""
+
+    __tablename__ = "device_command"
+    id = Column(Integer, primary_key=True)
+    device_id = Column(Integer, ForeignKey("device.id", ondelete="CASCADE"), nullable=False)
+    kind = Column(String(24), nullable=False)  # see commands.KINDS
+    arguments = Column(Text, nullable=False, default="{}")  # JSON
+    status = Column(_enum(CommandStatus), nullable=False, default=CommandStatus.queued)
+    created_on = Column(DateTime, nullable=False, default=utcnow)
+    created_by = Column(String(128), nullable=True)  # an account's login; None: the ACS itself
+    updated_on = Column(DateTime, nullable=False, default=utcnow)  # last change, for timeouts
+    finished_on = Column(DateTime, nullable=True)
+    attempts = Column(Integer, nullable=False, default=0)
+    fault_code = Column(Integer, nullable=True)
+    fault_string = Column(String(512), nullable=True)
+    result = Column(Text, nullable=True)  # JSON
+    # Upload: SHA-256 of the one-time URL's token (the token itself is never stored).
+    upload_token = Column(String(64), nullable=True, unique=True)
+    file_name = Column(String(255), nullable=True)  # the uploaded file, in the file store
+    file_size = Column(BigInteger, nullable=True)
+
+    device = relationship("Device")
+    __table_args__ = (
+        Index("ix_device_command_device", "device_id", "status", "id"),
+        Index("ix_device_command_status", "status", "updated_on"),
     )

@@ -2,7 +2,7 @@
 
 import functools
 
-from flask import g, session
+from flask import g, request, session
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.sqla.models import (
     Permission,
@@ -167,6 +167,8 @@ class YmcsSecurityManager(SecurityManager):
 def make_session_permanent():
     """FAB leaves sessions non-permanent, so PERMANENT_SESSION_LIFETIME would be ignored.
     Permanent sessions refreshed on every request give the idle timeout."""
+    if request.blueprint == "provisioning":  # phones fetching files keep no portal session
+        return
     if not session.permanent:  # assigning marks the session modified on every request
         session.permanent = True
 

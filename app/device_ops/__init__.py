@@ -1,0 +1,14 @@
+"""Everything that talks to devices: the TR-069 ACS, provisioning files, the command queue,
+the fleet simulator. Registered on the app by ``init_device_ops`` (called by create_app)."""
+
+
+def init_device_ops(app):
+    """Mount the ACS (a lean WSGI app beside Flask: no portal session, CSRF or menus on the
+    devices' hot path) and the provisioning/RPS blueprint."""
+    from ..extensions import csrf
+    from .cwmp import mount_acs
+    from .provisioning import provisioning_bp
+
+    csrf.exempt(provisioning_bp)
+    app.register_blueprint(provisioning_bp)
+    mount_acs(app)

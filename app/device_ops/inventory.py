@@ -1,0 +1,245 @@
+"""What an Inform does to the device table: who the device is, whether it may connect, which
+enterprise it binds to, its identity, online state and CPU/memory samples; and the sweeps that
+mark silent devices offline and prune old samples.
+
+The per-Inform statements are built once and run on an autocommit connection: a periodic
+Inform costs one SELECT, one UPDATE and (with metrics) one INSERT.
+"""
+
+import datetime
+
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..models import (
+    Device,
+    DeviceSample,
+    Enterprise,
+    InvalidMac,
+    PermissionType,
+    Status,
+    normalize_mac,
+    utcnow,
+)
+from ..orders import QuotaExceeded, check_device_quota
+from . import auth
+from .soap import CwmpError
+
+LOOKUP = (
+    select(Device.id, Device.enterprise_id, Device.has_work, Device.cr_username,
+           Device.memory_total, Device.cpu_usage, Device.memory_free, Device.periodic_interval,
+           Enterprise.status, Enterprise.permission_type, Enterprise.acs_password)
+    .outerjoin(Enterprise, Enterprise.id == Device.enterprise_id)
+    .where(Device.mac == bindparam("mac"))
+)
+ENTERPRISE = select(Enterprise.status, Enterprise.permission_type, Enterprise.acs_password).where(
+    Enterprise.id == bindparam("eid"))
+TOUCH = (
+    update(Device).where(Device.id == bindparam("did")).values(
+        model=bindparam("model"), firmware=bindparam("firmware"), ip=bindparam("ip"),
+        manufacturer=bindparam("manufacturer"), oui=bindparam("oui"),
+        product_class=bindparam("product_class"), serial=bindparam("serial"),
+        data_model=bindparam("data_model"), cr_url=bindparam("cr_url"), online=True,
+        last_seen=bindparam("now"), offline_after=bindparam("offline_after"),
+        periodic_interval=bindparam("interval"), cpu_usage=bindparam("cpu"),
+        memory_total=bindparam("mem_total"), memory_free=bindparam("mem_free"))
+)
+SAMPLE = insert(DeviceSample).values(
+    device_id=bindparam("did"), taken_on=bindparam("now"), cpu_usage=bindparam("cpu"),
+    memory_total=bindparam("mem_total"), memory_free=bindparam("mem_free"))
+
+
+class Refused(Exception):
+    """The device may not connect: ``status`` 401 (who are you?) or 403 (not allowed)."""
+
+    def __init__(self, status, reason):
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def metric_names(root):
+    return (f"{root}.DeviceInfo.ProcessStatus.CPUUsage",
+            f"{root}.DeviceInfo.MemoryStatus.Total", f"{root}.DeviceInfo.MemoryStatus.Free")
+
+
+def data_model_of(params):
+    for name in params:
+        root = name.partition(".")[0]
+        if root in ("Device", "InternetGatewayDevice"):
+            return root
+    return "Device"
+
+
+def _first(params, suffixes):
+    for suffix in suffixes:
+        for name, value in params.items():
+            if name.endswith(suffix) and value:
+                return value
+    return ""
+
+
+def mac_of(inform):
+    """The device's MAC from its Inform parameters (a MACAddress parameter) or, as Yealink
+    phones do, a serial number that is its MAC."""
+    for candidate in (_first(inform.params, (".MACAddress",)), inform.serial):
+        try:
+            return normalize_mac(candidate)
+        except InvalidMac:
+            continue
+    raise CwmpError("the Inform carries no MAC address (a …MACAddress parameter)")
+
+
+def _int(value):
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if 0 <= number < 2**62 else None
+
+
+def _usable(status, permission_type):
+    return status == Status.active and permission_type == PermissionType.device_management
+
+
+def authenticate(conn, mac, authorization, secret_key):
+    """(device row or None, enterprise id the credentials prove or None); Refused if the
+    device may not connect. Nothing is written."""
+    row = conn.execute(LOOKUP, {"mac": mac}).first()
+
+    def password_of(username):
+        eid = auth.enterprise_id_of_username(username)
+        if eid is None:
+            return None
+        if row is not None and row.enterprise_id == eid:
+            ent = row
+        else:
+            ent = conn.execute(ENTERPRISE, {"eid": eid}).first()
+        if ent is None or not _usable(ent.status, ent.permission_type):
+            return None
+        return ent.acs_password or None
+
+    proven = None
+    if authorization:
+        username = auth.check_authorization(authorization, "POST", secret_key, password_of)
+        proven = auth.enterprise_id_of_username(username) if username else None
+    if row is not None and row.enterprise_id is not None:
+        if proven is not None and proven != row.enterprise_id:
+            raise Refused(403, "the device belongs to another enterprise")
+        if not _usable(row.status, row.permission_type):
+            raise Refused(403, "the device's enterprise is frozen or holds no managed devices")
+        return row, row.enterprise_id  # bound (pre-registered or known): its MAC admits it
+    if proven is None:
+        raise Refused(401, "unknown device without valid ACS credentials")
+    return row, proven
+
+
+def bind_device(session, mac, enterprise_id):
+    """Create (or adopt an unbound) device for the enterprise, within its device quota.
+    Returns the device id; QuotaExceeded when the enterprise has no room."""
+    enterprise = session.execute(
+        select(Enterprise).where(Enterprise.id == enterprise_id).with_for_update()
+    ).scalar_one()
+    device = session.execute(select(Device).where(Device.mac == mac)).scalar_one_or_none()
+    if device is not None and device.enterprise_id not in (None, enterprise_id):
+        raise Refused(403, "the device belongs to another enterprise")
+    if device is None or device.enterprise_id is None:
+        check_device_quota(session, enterprise)
+        if device is None:
+            device = Device(mac=mac)
+            session.add(device)
+        device.enterprise_id = enterprise_id
+    try:
+        session.commit()
+    except IntegrityError:  # the same new device informed twice at once: the other won
+        session.rollback()
+        device = session.execute(select(Device).where(Device.mac == mac)).scalar_one()
+    return device.id
+
+
+__all__ = ["QuotaExceeded", "Refused", "authenticate", "bind_device", "record_inform"]
+
+
+def record_inform(conn, row, device_id, inform, remote_ip, now=None):
+    """Write what the Inform says; returns (data model root, whether CPU/memory must be read
+    in this session because the Inform did not carry them)."""
+    now = now or utcnow()
+    params = inform.params
+    root = data_model_of(params)
+    cpu_name, total_name, free_name = metric_names(root)
+    interval = _int(params.get(f"{root}.ManagementServer.PeriodicInformInterval")) or (
+        row.periodic_interval if row is not None else 900) or 900
+    cpu, total, free = _int(params.get(cpu_name)), _int(params.get(total_name)), _int(
+        params.get(free_name))
+    known_total = total if total is not None else (row.memory_total if row is not None else None)
+    has_metrics = cpu is not None or free is not None
+    values = {
+        "did": device_id, "model": inform.product_class[:64],
+        "firmware": _first(params, (".SoftwareVersion",))[:64],
+        "ip": (_first(params, (".IPAddress", ".ExternalIPAddress", ".IPInterfaceIPAddress"))
+               or remote_ip or "")[:45],
+        "manufacturer": inform.manufacturer, "oui": inform.oui,
+        "product_class": inform.product_class, "serial": inform.serial, "data_model": root,
+        "cr_url": (_first(params, (".ConnectionRequestURL",)) or None),
+        "now": now, "offline_after": now + datetime.timedelta(seconds=2 * interval),
+        "interval": interval,
+        "cpu": cpu if cpu is not None else (row.cpu_usage if row is not None else None),
+        "mem_total": known_total,
+        "mem_free": free if free is not None else (row.memory_free if row is not None else None),
+    }
+    if values["cr_url"] and len(values["cr_url"]) > 512:
+        values["cr_url"] = None
+    conn.execute(TOUCH, values)
+    if has_metrics:
+        conn.execute(SAMPLE, {"did": device_id, "now": now, "cpu": cpu, "mem_total": known_total,
+                              "mem_free": free})
+    periodic = bool(inform.event_codes & {"1 BOOT", "2 PERIODIC", "0 BOOTSTRAP"})
+    return root, periodic and (not has_metrics or known_total is None)
+
+
+def record_metrics(conn, device_id, values, root, now=None):
+    """A GetParameterValues answer to the session's own CPU/memory read."""
+    now = now or utcnow()
+    cpu_name, total_name, free_name = metric_names(root)
+    cpu, total, free = (_int(values.get(cpu_name)), _int(values.get(total_name)),
+                        _int(values.get(free_name)))
+    if cpu is None and free is None:
+        return False
+    conn.execute(update(Device).where(Device.id == device_id).values(
+        cpu_usage=cpu, memory_total=total, memory_free=free))
+    conn.execute(SAMPLE, {"did": device_id, "now": now, "cpu": cpu, "mem_total": total,
+                          "mem_free": free})
+    return True
+
+
+# --- sweeps (scheduler jobs) ------------------------------------------------------------------
+
+BATCH = 1000
+
+
+def mark_silent_devices_offline(session, now=None):
+    """Online devices that missed two periodic Informs become offline. Returns how many."""
+    now = now or utcnow()
+    total = 0
+    while True:
+        ids = session.execute(select(Device.id).where(Device.offline_after < now)
+                              .order_by(Device.offline_after).limit(BATCH)).scalars().all()
+        if not ids:
+            return total
+        total += session.execute(
+            update(Device).where(Device.id.in_(ids), Device.offline_after < now)
+            .values(online=False, offline_after=None)
+            .execution_options(synchronize_session=False)).rowcount
+        session.commit()
+
+
+def prune_samples(session, days, now=None):
+    cutoff = (now or utcnow()) - datetime.timedelta(days=days)
+    total = 0
+    while True:
+        ids = session.execute(select(DeviceSample.id).where(DeviceSample.taken_on < cutoff)
+                              .limit(BATCH)).scalars().all()
+        if not ids:
+            return total
+        total += session.execute(delete(DeviceSample).where(DeviceSample.id.in_(ids))).rowcount
+        session.commit()

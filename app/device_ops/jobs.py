@@ -1,0 +1,22 @@
+"""The device sweeps the scheduler runs (see app/jobs.py for how jobs run)."""
+
+from flask import current_app
+
+from ..extensions import db
+from .commands import expire_commands
+from .inventory import mark_silent_devices_offline, prune_samples
+
+
+def sweep_devices_job():
+    """Silent devices go offline; commands stuck past COMMAND_TIMEOUT_SECONDS fail."""
+    mark_silent_devices_offline(db.session)
+    expire_commands(db.session, current_app.config["COMMAND_TIMEOUT_SECONDS"])
+
+
+def prune_samples_job():
+    prune_samples(db.session, current_app.config["DEVICE_SAMPLE_RETENTION_DAYS"])
+
+
+def register_device_jobs(registry, config):
+    registry.add("sweep_devices", sweep_devices_job, seconds=config["DEVICE_SWEEP_SECONDS"])
+    registry.add("prune_device_samples", prune_samples_job, seconds=3600)
