@@ -1,0 +1,76 @@
+"""Helpers for the ACS tests: quota for an enterprise, its device credentials, and Inform
+envelopes written by hand (for what the fleet simulator would never send)."""
+
+import base64
+import datetime
+import uuid
+
+from app.device_ops import auth
+from app.models import Enterprise, Order, OrderStatus, Package
+
+NS = "urn:dslforum-org:cwmp-1-2"
+
+
+def give_quota(session, enterprise_id, devices=100):
+    """An order in service today for ``devices`` devices."""
+    enterprise = session.get(Enterprise, enterprise_id)
+    package = Package(name=f"acs-test-{uuid.uuid4().hex[:10]}", max_devices=devices,
+                      duration_months=12)
+    session.add(package)
+    session.flush()
+    today = datetime.date.today()
+    session.add(Order(enterprise_id=enterprise_id, channel_id=enterprise.channel_id,
+                      reseller="test", package_id=package.id, package_name=package.name,
+                      quantity=1, max_devices=devices, duration_months=12,
+                      effective_on=today - datetime.timedelta(days=1),
+                      expires_on=today + datetime.timedelta(days=300),
+                      status=OrderStatus.effective))
+    session.commit()
+
+
+def credentials(session, enterprise_id):
+    enterprise = session.get(Enterprise, enterprise_id)
+    password = auth.ensure_acs_password(session, enterprise)
+    session.commit()
+    return enterprise.acs_username, password
+
+
+def basic(username, password):
+    token = base64.b64encode(f"{username}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+def inform(mac, events=("2 PERIODIC",), ns=NS, cwmp_id="1", params=None, root="Device"):
+    values = {f"{root}.DeviceInfo.SoftwareVersion": "96.86.0.70",
+              f"{root}.ManagementServer.ConnectionRequestURL": "http://127.0.0.1:9/cr",
+              f"{root}.Ethernet.Interface.1.MACAddress": mac,
+              f"{root}.IP.Interface.1.IPv4Address.1.IPAddress": "10.1.2.3"}
+    values.update(params or {})
+    plist = "".join(f"<ParameterValueStruct><Name>{n}</Name><Value>{v}</Value>"
+                    "</ParameterValueStruct>" for n, v in values.items())
+    ev = "".join(f"<EventStruct><EventCode>{code}</EventCode><CommandKey>{key}</CommandKey>"
+                 "</EventStruct>" for code, key in (
+                     e if isinstance(e, tuple) else (e, "") for e in events))
+    header = f'<cwmp:ID soap:mustUnderstand="1">{cwmp_id}</cwmp:ID>' if cwmp_id else ""
+    return (f'<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/'
+            f'envelope/" xmlns:cwmp="{ns}"><soap:Header>{header}</soap:Header><soap:Body>'
+            "<cwmp:Inform><DeviceId><Manufacturer>Yealink</Manufacturer><OUI>001565</OUI>"
+            "<ProductClass>SIP-T54W</ProductClass><SerialNumber>SN0001</SerialNumber></DeviceId>"
+            f"<Event>{ev}</Event><MaxEnvelopes>1</MaxEnvelopes><CurrentTime>"
+            "2026-11-26T00:00:00Z</CurrentTime><RetryCount>0</RetryCount><ParameterList>"
+            f"{plist}</ParameterList></cwmp:Inform></soap:Body></soap:Envelope>").encode()
+
+
+def response(name, inner="", ns=NS, cwmp_id="1"):
+    """A device's answer to one of our RPCs."""
+    return (f'<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/'
+            f'envelope/" xmlns:cwmp="{ns}"><soap:Header><cwmp:ID soap:mustUnderstand="1">'
+            f"{cwmp_id}</cwmp:ID></soap:Header><soap:Body><cwmp:{name}>{inner}</cwmp:{name}>"
+            "</soap:Body></soap:Envelope>").encode()
+
+
+def gpv_response(values, ns=NS, cwmp_id="1"):
+    plist = "".join(f"<ParameterValueStruct><Name>{n}</Name><Value>{v}</Value>"
+                    "</ParameterValueStruct>" for n, v in values.items())
+    return response("GetParameterValuesResponse", f"<ParameterList>{plist}</ParameterList>",
+                    ns, cwmp_id)

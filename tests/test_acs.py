@@ -1,0 +1,351 @@
+"""The ACS endpoint through real HTTP requests (the WSGI stack), with envelopes written by hand:
+authentication and binding, sessions, the command queue's RPCs, and bad input."""
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from app.device_ops import auth, commands
+from app.models import CommandStatus, Device, DeviceCommand, DeviceSample, Enterprise
+
+from .acs_support import NS, basic, credentials, give_quota, gpv_response, inform, response
+
+CWMP_NAMESPACES = [f"urn:dslforum-org:cwmp-1-{i}" for i in range(5)]
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def ent(app, db_session, fresh_tree):
+    """E of a fresh tree with quota for 10 devices and its ACS credentials."""
+    give_quota(db_session, fresh_tree.E, 10)
+    user, password = credentials(db_session, fresh_tree.E)
+    fresh_tree.headers = basic(user, password)
+    fresh_tree.user, fresh_tree.password = user, password
+    return fresh_tree
+
+
+_mac = [0x001565A00000]
+
+
+def new_mac():
+    _mac[0] += 1
+    return f"{_mac[0]:012x}"
+
+
+def device(session, mac):
+    session.commit()  # a new snapshot: MariaDB reads repeat inside one transaction
+    return session.execute(select(Device).where(Device.mac == mac)).scalar_one_or_none()
+
+
+def device_count(session):
+    session.commit()  # a new snapshot: MariaDB reads repeat inside one transaction
+    return session.execute(select(func.count()).select_from(Device)).scalar_one()
+
+
+def queued(session, device_id):
+    session.commit()  # a new snapshot: MariaDB reads repeat inside one transaction
+    return session.execute(select(DeviceCommand).where(DeviceCommand.device_id == device_id)
+                           .order_by(DeviceCommand.id)).scalars().all()
+
+
+# --- identity and binding ---------------------------------------------------------------------
+
+
+def test_unknown_device_without_credentials_gets_401_and_creates_nothing(client, db_session,
+                                                                         ent):
+    before = device_count(db_session)
+    mac = new_mac()
+    r = client.post("/acs", data=inform(mac, ["0 BOOTSTRAP", "1 BOOT"]))
+    assert r.status_code == 401
+    challenges = r.headers.getlist("WWW-Authenticate")
+    assert any(c.startswith("Digest ") for c in challenges)
+    assert any(c.startswith("Basic ") for c in challenges)
+    assert device_count(db_session) == before
+
+
+@pytest.mark.parametrize("ns", CWMP_NAMESPACES)
+def test_device_with_enterprise_credentials_binds_and_is_answered_in_its_namespace(
+        client, db_session, ent, ns):
+    mac = new_mac()
+    r = client.post("/acs", data=inform(mac, ["0 BOOTSTRAP", "1 BOOT"], ns=ns, cwmp_id="abc-7"),
+                    headers=ent.headers)
+    assert r.status_code == 200
+    body = r.data.decode()
+    assert f'xmlns:cwmp="{ns}"' in body and "<cwmp:InformResponse>" in body
+    assert ">abc-7</cwmp:ID>" in body
+    assert "cwmp_session=" in r.headers["Set-Cookie"]
+    d = device(db_session, mac)
+    assert d.enterprise_id == ent.E and d.online and d.last_seen is not None
+    assert (d.manufacturer, d.oui, d.model, d.serial, d.firmware, d.ip) == (
+        "Yealink", "001565", "SIP-T54W", "SN0001", "96.86.0.70", "10.1.2.3")
+    assert d.cr_url == "http://127.0.0.1:9/cr" and d.offline_after > d.last_seen
+    # the ACS's own set-up waits for the session: connection-request credentials, interval
+    setup = queued(db_session, d.id)
+    assert [c.kind for c in setup] == ["setup"] and d.cr_username and d.cr_password
+
+
+def test_digest_credentials_are_accepted(client, db_session, ent):
+    mac = new_mac()
+    challenge = client.post("/acs", data=inform(mac)).headers.getlist("WWW-Authenticate")[0]
+    header = auth.digest_authorization(challenge, ent.user, ent.password, "POST", "/acs")
+    r = client.post("/acs", data=inform(mac), headers={"Authorization": header})
+    assert r.status_code == 200
+    assert device(db_session, mac).enterprise_id == ent.E
+
+
+def test_wrong_password_and_foreign_credentials_are_refused(client, db_session, ent):
+    mac = new_mac()
+    r = client.post("/acs", data=inform(mac), headers=basic(ent.user, ent.password + "x"))
+    assert r.status_code == 401 and device(db_session, mac) is None
+    # another tree's enterprise cannot take over this enterprise's device
+    client.post("/acs", data=inform(mac), headers=ent.headers)
+    give_quota(db_session, ent.SE, 5)
+    other = basic(*credentials(db_session, ent.SE))
+    r = client.post("/acs", data=inform(mac), headers=other)
+    assert r.status_code == 403
+    assert device(db_session, mac).enterprise_id == ent.E
+
+
+def test_preregistered_mac_connects_without_credentials(client, db_session, ent):
+    mac = new_mac()
+    db_session.add(Device(mac=mac, enterprise_id=ent.E))
+    db_session.commit()
+    r = client.post("/acs", data=inform(mac, ["1 BOOT"]))
+    assert r.status_code == 200
+    assert device(db_session, mac).online
+
+
+def test_binding_respects_the_device_quota(client, db_session, fresh_tree):
+    user, password = credentials(db_session, fresh_tree.EB)  # no order at all: quota 0
+    mac = new_mac()
+    r = client.post("/acs", data=inform(mac), headers=basic(user, password))
+    assert r.status_code == 403 and b"may manage 0 devices" in r.data
+    assert device(db_session, mac) is None
+    give_quota(db_session, fresh_tree.EB, 3)  # EB already has 2 devices: room for one
+    assert client.post("/acs", data=inform(new_mac()),
+                       headers=basic(user, password)).status_code == 200
+    third = new_mac()
+    assert client.post("/acs", data=inform(third),
+                       headers=basic(user, password)).status_code == 403
+    assert device(db_session, third) is None
+
+
+def test_frozen_or_rps_enterprise_credentials_do_not_bind(client, db_session, ent):
+    from app.models import Status
+
+    rps_user, rps_password = credentials(db_session, ent.R)
+    mac = new_mac()
+    assert client.post("/acs", data=inform(mac),
+                       headers=basic(rps_user, rps_password)).status_code == 401
+    client.post("/acs", data=inform(mac), headers=ent.headers)
+    enterprise = db_session.get(Enterprise, ent.E)
+    enterprise.status = Status.frozen
+    db_session.commit()
+    assert client.post("/acs", data=inform(mac), headers=ent.headers).status_code == 403
+
+
+# --- sessions and commands --------------------------------------------------------------------
+
+
+def bound_device(client, db_session, ent, mac=None):
+    """A device that has connected once and finished the ACS's set-up."""
+    mac = mac or new_mac()
+    client.post("/acs", data=inform(mac, ["0 BOOTSTRAP", "1 BOOT"]), headers=ent.headers)
+    d = device(db_session, mac)
+    for command in queued(db_session, d.id):
+        commands.finish(db_session.get(DeviceCommand, command.id), CommandStatus.done)
+    d.has_work = False
+    db_session.commit()
+    client.delete_cookie("cwmp_session", path="/acs")
+    return d
+
+
+def test_periodic_inform_with_metrics_keeps_a_sample_and_ends_with_204(client, db_session,
+                                                                       ent):
+    d = bound_device(client, db_session, ent)
+    metrics = {"Device.DeviceInfo.ProcessStatus.CPUUsage": "37",
+               "Device.DeviceInfo.MemoryStatus.Total": "262144",
+               "Device.DeviceInfo.MemoryStatus.Free": "131072"}
+    r = client.post("/acs", data=inform(d.mac, params=metrics), headers=ent.headers)
+    assert r.status_code == 200
+    r = client.post("/acs", data=b"")
+    assert r.status_code == 204 and r.data == b""
+    db_session.commit()
+    samples = db_session.execute(select(DeviceSample).where(DeviceSample.device_id == d.id)
+                                 ).scalars().all()
+    assert [(s.cpu_usage, s.memory_total, s.memory_free) for s in samples][-1] == (
+        37, 262144, 131072)
+    assert device(db_session, d.mac).cpu_usage == 37
+
+
+def test_periodic_inform_without_metrics_reads_them_in_the_session(client, db_session, ent):
+    d = bound_device(client, db_session, ent)
+    client.post("/acs", data=inform(d.mac), headers=ent.headers)
+    r = client.post("/acs", data=b"")
+    assert b"<cwmp:GetParameterValues>" in r.data and b"ProcessStatus.CPUUsage" in r.data
+    r = client.post("/acs", data=gpv_response({
+        "Device.DeviceInfo.ProcessStatus.CPUUsage": "5",
+        "Device.DeviceInfo.MemoryStatus.Total": "1000",
+        "Device.DeviceInfo.MemoryStatus.Free": "250"}, cwmp_id="metrics"))
+    assert r.status_code == 204
+    assert device(db_session, d.mac).memory_free == 250
+
+
+def test_a_queued_read_becomes_a_getparametervalues_and_its_answer_is_kept(client, db_session,
+                                                                           ent):
+    d = bound_device(client, db_session, ent)
+    cmd = commands.queue_command(db_session, d, "get_parameters",
+                                 {"names": "Device.DeviceInfo.UpTime"}, by="tester")
+    db_session.commit()
+    client.post("/acs", data=inform(d.mac, params={
+        "Device.DeviceInfo.ProcessStatus.CPUUsage": "1",
+        "Device.DeviceInfo.MemoryStatus.Total": "10",
+        "Device.DeviceInfo.MemoryStatus.Free": "5"}), headers=ent.headers)
+    r = client.post("/acs", data=b"")
+    assert b"<string>Device.DeviceInfo.UpTime</string>" in r.data
+    rpc_id = r.data.decode().split('mustUnderstand="1">')[1].split("<")[0]
+    r = client.post("/acs", data=gpv_response({"Device.DeviceInfo.UpTime": "4242"},
+                                              cwmp_id=rpc_id))
+    assert r.status_code == 204
+    db_session.commit()
+    done = db_session.get(DeviceCommand, cmd.id)
+    assert done.status == CommandStatus.done
+    assert json.loads(done.result) == {"values": {"Device.DeviceInfo.UpTime": "4242"}}
+    assert json.loads(device(db_session, d.mac).parameters)["Device.DeviceInfo.UpTime"] == "4242"
+    assert device(db_session, d.mac).has_work is False
+
+
+def test_a_fault_answer_fails_the_command_with_its_code(client, db_session, ent):
+    d = bound_device(client, db_session, ent)
+    cmd = commands.queue_command(db_session, d, "set_parameters",
+                                 {"values": "Device.X_Nope = 1"}, by="tester")
+    db_session.commit()
+    client.post("/acs", data=inform(d.mac), headers=ent.headers)
+    client.post("/acs", data=b"")  # the metrics read
+    r = client.post("/acs", data=gpv_response({}, cwmp_id="metrics"))
+    assert b"<cwmp:SetParameterValues>" in r.data
+    fault = ('<soap:Fault><faultcode>Client</faultcode><faultstring>CWMP fault</faultstring>'
+             "<detail><cwmp:Fault><FaultCode>9005</FaultCode><FaultString>Invalid parameter "
+             "name</FaultString></cwmp:Fault></detail></soap:Fault>")
+    body = (f'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" '
+            f'xmlns:cwmp="{NS}"><soap:Header><cwmp:ID>x</cwmp:ID></soap:Header><soap:Body>'
+            f"{fault}</soap:Body></soap:Envelope>").encode()
+    assert client.post("/acs", data=body).status_code == 204
+    db_session.commit()
+    failed = db_session.get(DeviceCommand, cmd.id)
+    assert (failed.status, failed.fault_code) == (CommandStatus.failed, 9005)
+    retried = commands.retry_command(db_session, failed, by="tester")
+    db_session.commit()
+    assert retried.status == CommandStatus.queued and retried.id != failed.id
+
+
+def test_unknown_cpe_method_gets_fault_9000_not_a_500(client, db_session, ent):
+    d = bound_device(client, db_session, ent)
+    client.post("/acs", data=inform(d.mac), headers=ent.headers)
+    r = client.post("/acs", data=response("RequestDownload", "<FileType>x</FileType>"))
+    assert r.status_code == 200
+    assert b"<FaultCode>9000</FaultCode>" in r.data
+
+
+def test_transfer_complete_is_answered(client, db_session, ent):
+    d = bound_device(client, db_session, ent)
+    client.post("/acs", data=inform(d.mac, ["7 TRANSFER COMPLETE"]), headers=ent.headers)
+    r = client.post("/acs", data=response(
+        "TransferComplete", "<CommandKey>cmd999999</CommandKey><FaultStruct><FaultCode>0"
+        "</FaultCode><FaultString></FaultString></FaultStruct>"))
+    assert r.status_code == 200 and b"TransferCompleteResponse" in r.data
+
+
+# --- upload one-time URLs ---------------------------------------------------------------------
+
+
+def upload_url(client, db_session, ent):
+    d = bound_device(client, db_session, ent)
+    cmd = commands.queue_command(db_session, d, "upload",
+                                 {"file_type": "2 Vendor Log File"}, by="tester")
+    db_session.commit()
+    client.post("/acs", data=inform(d.mac, params={
+        "Device.DeviceInfo.ProcessStatus.CPUUsage": "1",
+        "Device.DeviceInfo.MemoryStatus.Total": "10",
+        "Device.DeviceInfo.MemoryStatus.Free": "5"}), headers=ent.headers)
+    r = client.post("/acs", data=b"")
+    assert b"<cwmp:Upload>" in r.data
+    url = r.data.decode().split("<URL>")[1].split("</URL>")[0]
+    return cmd, url
+
+
+def test_upload_url_takes_one_file_and_refuses_a_replay(client, db_session, ent):
+    cmd, url = upload_url(client, db_session, ent)
+    path = "/" + url.split("://", 1)[1].split("/", 1)[1]
+    assert client.put(path, data=b"log line\n" * 10).status_code == 204
+    assert client.put(path, data=b"replayed").status_code == 404
+    db_session.commit()
+    stored = db_session.get(DeviceCommand, cmd.id)
+    assert stored.file_size == 90 and stored.upload_token is None
+
+
+def test_upload_over_the_limit_is_refused_and_stores_nothing(app, client, db_session, ent,
+                                                             monkeypatch):
+    cmd, url = upload_url(client, db_session, ent)
+    monkeypatch.setitem(app.extensions["ymcs_acs"].config, "UPLOAD_MAX_BYTES", 100)
+    path = "/" + url.split("://", 1)[1].split("/", 1)[1]
+    assert client.put(path, data=b"x" * 101).status_code == 413
+    db_session.commit()
+    assert db_session.get(DeviceCommand, cmd.id).file_name is None
+    assert client.put(path, data=b"x" * 100).status_code == 204  # the URL is still good
+
+
+# --- bad input --------------------------------------------------------------------------------
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">
+<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>&lol3;
+</soap:Body></soap:Envelope>"""
+EXTERNAL_ENTITY = b"""<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><a>&xxe;</a>
+</soap:Body></soap:Envelope>"""
+
+
+@pytest.mark.parametrize("body", [
+    b"<not xml", b"\xff\xfe\x00garbage", BILLION_LAUGHS, EXTERNAL_ENTITY,
+    b'<?xml version="1.0"?><html><body/></html>',
+    inform("001565aaaaaa", ns="urn:example:not-cwmp"),
+    inform("001565aaaaab", cwmp_id=None),
+    inform("not-a-mac"),
+    inform("00:15:65:zz:00:01"),
+], ids=["malformed", "binary", "billion-laughs", "external-entity", "not-soap",
+        "wrong-namespace", "no-cwmp-id", "mac-word", "mac-bad-hex"])
+def test_bad_envelopes_get_4xx_and_store_nothing(client, db_session, ent, body):
+    before = device_count(db_session)
+    r = client.post("/acs", data=body, headers=ent.headers)
+    assert 400 <= r.status_code < 500
+    assert device_count(db_session) == before
+
+
+def test_a_50_mb_body_is_refused_without_reading_it(client, db_session, ent):
+    r = client.post("/acs", data=b"<" + b"a" * (50 * 1024 * 1024), headers=ent.headers)
+    assert r.status_code == 413
+
+
+def test_answers_without_a_session_and_other_methods_are_4xx(client, ent):
+    assert client.get("/acs").status_code == 405
+    r = client.post("/acs", data=gpv_response({"a": "b"}))
+    assert r.status_code == 400 and b"<FaultCode>8003</FaultCode>" in r.data
+    assert client.post("/acs", data=b"").status_code == 204  # an empty POST just ends
+    assert client.get("/acs/nowhere").status_code == 404
+    assert client.put("/acs/upload/not-a-token", data=b"x").status_code == 404
+
+
+def test_forged_session_cookie_is_ignored(client, db_session, ent):
+    d = bound_device(client, db_session, ent)
+    commands.queue_command(db_session, d, "reboot", {}, by="tester")
+    db_session.commit()
+    client.set_cookie("cwmp_session", json.dumps({"d": d.id}), path="/acs")
+    assert client.post("/acs", data=b"").status_code == 204
+    assert queued(db_session, d.id)[-1].status == CommandStatus.queued
