@@ -1,4 +1,5 @@
-"""`flask ymcs …` commands: init (roles), demo (seed data), scheduler (the job process)."""
+"""`flask ymcs …` commands: init (roles), demo (seed data), scheduler (the job process), fleet
+(the demo's simulated phones)."""
 
 import click
 from flask import current_app
@@ -40,3 +41,18 @@ def scheduler_command():
     from .jobs import run_scheduler_process
 
     run_scheduler_process(current_app._get_current_object())
+
+
+@ymcs.command("fleet")
+@click.option("--acs-url", default="http://127.0.0.1:8080/acs", show_default=True)
+@click.option("--count", type=int, default=None, help="default: DEMO_FLEET_SIZE")
+@with_appcontext
+def fleet_command(acs_url, count):
+    """Run the demo's simulated phones against an ACS until interrupted."""
+    from .device_ops.demo_fleet import run_demo_fleet
+
+    count = current_app.config["DEMO_FLEET_SIZE"] if count is None else count
+    if count <= 0:
+        click.echo("DEMO_FLEET_SIZE is 0: no simulated phones.")
+        return
+    raise SystemExit(run_demo_fleet(acs_url, count, click.echo))

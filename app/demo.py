@@ -14,6 +14,7 @@ from .models import (
     Authorization,
     Channel,
     Device,
+    DeviceSample,
     Enterprise,
     Order,
     OrderEvent,
@@ -131,6 +132,7 @@ def seed_demo(session, devices_per_enterprise=6):
                                   enterprise=enterprises["Redirect Logistics"]))
 
     seed_demo_orders(session, enterprises, channels)
+    seed_demo_fleet(session, enterprises[DEMO_FLEET_ENTERPRISE])
 
     sm = current_app.appbuilder.sm
     for email, role_name, kind, channel, enterprise in DEMO_ACCOUNTS:
@@ -149,6 +151,40 @@ def seed_demo(session, devices_per_enterprise=6):
                                      channel_id=channels["Beta Networks"].id))
     session.commit()
     return DEMO_ACCOUNTS
+
+
+# The simulated phones `scripts/run.sh` starts (app/device_ops/demo_fleet.py): pre-registered
+# by MAC to this enterprise, with a day of CPU/memory history so their charts are not empty.
+DEMO_FLEET_ENTERPRISE = "Acme Hotel Group"
+DEMO_FLEET_MAC_PREFIX = "001565"
+DEMO_FLEET_START = 0xD00001
+DEMO_FLEET_MAX = 50
+
+
+def demo_fleet_macs(count):
+    return [f"{DEMO_FLEET_MAC_PREFIX}{DEMO_FLEET_START + i:06x}" for i in range(count)]
+
+
+def seed_demo_fleet(session, enterprise, count=DEMO_FLEET_MAX, hours=24):
+    """Pre-register the simulated phones (once) with ``hours`` of quarter-hourly samples."""
+    import random
+
+    rng = random.Random(2026)
+    now = utcnow()
+    for index, mac in enumerate(demo_fleet_macs(count)):
+        if _one(session, Device, mac=mac) is not None:
+            continue
+        device = Device(mac=mac, model=DEVICE_MODELS[index % len(DEVICE_MODELS)],
+                        enterprise=enterprise, online=False)
+        session.add(device)
+        session.flush()
+        cpu, total, free = rng.randint(5, 30), 262144, rng.randint(90000, 160000)
+        for step in range(hours * 4, 0, -1):
+            cpu = min(100, max(1, cpu + rng.randint(-6, 6)))
+            free = min(total - 20000, max(20000, free + rng.randint(-8000, 8000)))
+            session.add(DeviceSample(device_id=device.id, cpu_usage=cpu, memory_total=total,
+                                     memory_free=free,
+                                     taken_on=now - datetime.timedelta(minutes=15 * step)))
 
 
 def seed_demo_orders(session, enterprises, channels):

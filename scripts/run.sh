@@ -15,5 +15,14 @@ flask --app app:create_app ymcs demo
 
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8080}"
+# Demo phones report every minute (production default: 15) so their charts move while you look.
+export DEVICE_PERIODIC_INTERVAL="${DEVICE_PERIODIC_INTERVAL:-60}"
+if [ "${DEMO_FLEET_SIZE:-20}" != "0" ]; then
+    log "starting ${DEMO_FLEET_SIZE:-20} simulated phones against http://127.0.0.1:$PORT/acs" \
+        "(DEMO_FLEET_SIZE=0 turns them off)"
+    flask --app app:create_app ymcs fleet --acs-url "http://127.0.0.1:$PORT/acs" &
+    FLEET_PID=$!
+    trap 'kill $FLEET_PID 2>/dev/null || true' EXIT
+fi
 log "serving http://$HOST:$PORT/ (Ctrl-C stops it)"
-exec flask --app app:create_app run --host "$HOST" --port "$PORT"
+flask --app app:create_app run --host "$HOST" --port "$PORT"
