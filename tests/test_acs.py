@@ -19,14 +19,38 @@ def client(app):
     return app.test_client()
 
 
+def _with_credentials(session, t, quota):
+    give_quota(session, t.E, quota)
+    t.user, t.password = credentials(session, t.E)
+    t.headers = basic(t.user, t.password)
+    return t
+
+
+@pytest.fixture(scope="module")
+def module_tree(app):
+    """One tree for the tests that only add devices: E has room for plenty."""
+    import uuid
+
+    from app.extensions import db
+
+    from .conftest import ids_of
+    from .tree import build_tree
+
+    with app.app_context():
+        t = ids_of(build_tree(db.session, f"acs{uuid.uuid4().hex[:6]}"))
+        yield _with_credentials(db.session, t, 500)
+        db.session.remove()
+
+
 @pytest.fixture
-def ent(app, db_session, fresh_tree):
-    """E of a fresh tree with quota for 10 devices and its ACS credentials."""
-    give_quota(db_session, fresh_tree.E, 10)
-    user, password = credentials(db_session, fresh_tree.E)
-    fresh_tree.headers = basic(user, password)
-    fresh_tree.user, fresh_tree.password = user, password
-    return fresh_tree
+def ent(db_session, module_tree):
+    return module_tree
+
+
+@pytest.fixture
+def own_ent(db_session, fresh_tree):
+    """A tree of the test's own, for tests that freeze or fill up an enterprise."""
+    return _with_credentials(db_session, fresh_tree, 10)
 
 
 _mac = [0x001565A00000]
@@ -135,9 +159,10 @@ def test_binding_respects_the_device_quota(client, db_session, fresh_tree):
     assert device(db_session, third) is None
 
 
-def test_frozen_or_rps_enterprise_credentials_do_not_bind(client, db_session, ent):
+def test_frozen_or_rps_enterprise_credentials_do_not_bind(client, db_session, own_ent):
     from app.models import Status
 
+    ent = own_ent
     rps_user, rps_password = credentials(db_session, ent.R)
     mac = new_mac()
     assert client.post("/acs", data=inform(mac),
