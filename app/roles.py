@@ -32,12 +32,14 @@ ROLE_DEFINITIONS = {
     + [
         ("ChannelModelView", _CRUD + "|freeze|unfreeze|resetpassword"),
         ("EnterpriseModelView", _CRUD + "|freeze|unfreeze|resetpassword"),
-        ("DeviceModelView", "can_(list|show)"),
+        ("DeviceModelView", "can_(list|show|command)"),
+        ("DeviceAccessView", "can_(show|generate)"),
         ("RpsDeviceModelView", "can_(list|show)"),
         ("OperationLogModelView", "can_(list|show)"),
         ("ActAsView", "can_(enterprise|channel)"),
         ("(User Management|Device Management|System Management)", "menu_access"),
         ("(Channel Management|Enterprise Management|Platform Device|Operation Log)", "menu_access"),
+        ("Device Access", "menu_access"),
         ("RPS Device", "menu_access"),
     ]
     + _ORDERS,
@@ -45,11 +47,12 @@ ROLE_DEFINITIONS = {
     CHANNEL_FINANCE: _OWN_ACCOUNT + _ORDERS,
     ENTERPRISE_ADMIN: _OWN_ACCOUNT
     + [
-        ("DeviceModelView", "can_(list|show)"),
+        ("DeviceModelView", "can_(list|show|command)"),
+        ("DeviceAccessView", "can_(show|generate)"),
         ("OperationLogModelView", "can_(list|show)"),
         ("AuthorizationView", "can_(channels|prompt|answer)"),
         ("(Device Management|System Management)", "menu_access"),
-        ("(Platform Device|Operation Log|Authorized Channels)", "menu_access"),
+        ("(Platform Device|Device Access|Operation Log|Authorized Channels)", "menu_access"),
     ],
     RPS_ENTERPRISE_ADMIN: _OWN_ACCOUNT
     + [

@@ -1,7 +1,5 @@
 """Back-office screens. Views only declare; rules live in app/tenants.py and app/scope.py."""
 
-import dataclasses
-
 import pycountry
 from flask import redirect, url_for
 from flask_appbuilder import expose
@@ -13,8 +11,8 @@ from wtforms import BooleanField, SelectField
 from wtforms.validators import Optional
 
 from . import scope
-from .listing import Col, FastListMixin, ListFilter, like_pattern
-from .models import Device, Enterprise, OperationLog
+from .listing import Col, FastListMixin, ListFilter
+from .models import OperationLog
 from .scoped_view import ScopedInterface, ScopedModelView
 
 COUNTRY_CHOICES = [("", "")] + sorted(
@@ -55,52 +53,6 @@ class FastScopedModelView(FastListMixin, ScopedModelView):
         return redirect(url_for(".list"))
 
 
-class DeviceModelView(FastScopedModelView):
-    datamodel = ScopedInterface(Device)
-    list_title = _l("Platform Device")
-    base_permissions = ["can_list", "can_show"]
-    list_cols = [
-        Col("mac", _l("MAC"), lambda d: d.mac, Device.mac),
-        Col("model", _l("Model"), lambda d: d.model, Device.model),
-        Col("firmware", _l("Firmware"), lambda d: d.firmware),
-        Col("ip", _l("IP Address"), lambda d: d.ip),
-        Col("online", _l("Status"), lambda d: _l("Online") if d.online else _l("Offline")),
-        Col("enterprise", _l("Enterprise"), lambda d: d.enterprise_name or ""),
-        Col("last_seen", _l("Last Seen"), lambda d: _fmt_time(d.last_seen)),
-    ]
-    search_exprs = [Device.mac, Device.model, Device.ip]
-    list_filters = [ListFilter("online", _l("Status"), [("1", _l("Online")), ("0", _l("Offline"))],
-                               lambda q, v: q.where(Device.online == (v == "1")))]
-    show_columns = ["mac", "model", "firmware", "ip", "enterprise", "online", "last_seen",
-                    "created_on"]
-
-    def parse_list_request(self):
-        req = super().parse_list_request()
-        # People type MACs with separators and capitals; they are stored bare and lowercase.
-        compact = req.q.replace(":", "").replace("-", "").lower()
-        if compact and all(ch in "0123456789abcdef" for ch in compact):
-            req.q = compact
-        return req
-
-    def apply_search(self, query, req):
-        # What looks like a MAC is searched as one: OR-ing it with model and IP made every
-        # MAC search scan the table (3 s at 1M devices); each column alone uses its index.
-        if req.q and all(ch in "0123456789abcdef" for ch in req.q):
-            query = query.where(Device.mac.like(like_pattern(req.q), escape="\\"))
-            req = dataclasses.replace(req, q="")
-        return super().apply_search(query, req)
-
-    def list_base_query(self):
-        # Plain rows, not Device objects: the biggest list skips the ORM's object building.
-        query = select(Device.id, Device.mac, Device.model, Device.firmware, Device.ip,
-                       Device.online, Device.last_seen,
-                       Enterprise.name.label("enterprise_name")).outerjoin(Device.enterprise)
-        return scope.visible_devices(query)
-
-    def list_count_query(self):
-        return scope.visible_devices(select(Device.id))
-
-
 class OperationLogModelView(FastScopedModelView):
     datamodel = ScopedInterface(OperationLog)
     list_title = _l("Operation Log")
@@ -129,6 +81,7 @@ def register_views(appbuilder):
     """Every view and menu link, grouped as the spec's menus are."""
     from .acting_views import ActAsView, AuthorizationView, authorized_channels_menu_shown
     from .auth_views import AccountSettingsView, PasswordRecoveryView
+    from .device_ops.views import DeviceAccessView, DeviceModelView
     from .tenant_views import ChannelModelView, EnterpriseModelView
 
     appbuilder.add_view_no_menu(AccountSettingsView)
@@ -153,6 +106,8 @@ def register_views(appbuilder):
 
     appbuilder.add_view(RpsDeviceModelView, "RPS Device", icon="fa-random",
                         label=_l("RPS Device"), category="Device Management")
+    appbuilder.add_view(DeviceAccessView, "Device Access", icon="fa-key",
+                        label=_l("Device Access"), category="Device Management")
     register_order_views(appbuilder)
 
 

@@ -226,7 +226,10 @@ def handle_answer(session, state, message, now=None):
                    result=diagnostics_result(command.kind, values, state["r"]))
     elif phase == "spv":
         args = arguments_of(command)
-        _remember_parameters(session, state["d"], {n: v for n, v, _t in args["values"]}, now)
+        # Values we set are remembered as read, but never a password (devices read them
+        # back empty anyway, and the detail page is no place for them).
+        _remember_parameters(session, state["d"], {
+            n: v for n, v, _t in args["values"] if "password" not in n.lower()}, now)
         status = soap.text(message.body, "Status", "0")
         if command.kind == SETUP_KIND and args.get("notify"):
             state["c"], state["p"] = command.id, "spa"

@@ -1,17 +1,17 @@
 """The simulated phone's TR-069 parameter tree (TR-181 "Device." or TR-098 "InternetGatewayDevice.")
 and the RPC semantics that work on it: values, names, attributes, notification, fake diagnostics.
 
-No I/O here: simulator.py does the HTTP and the threads. Every public method takes the model's
-lock, because the session thread and the connection-request listener read it concurrently."""
+No I/O here: sim_phone.py does the HTTP and the threads; sim_diagnostics.py makes up the
+diagnostics results. Every public method takes the model's lock, because the session thread and
+the connection-request listener read it concurrently."""
 
-import ipaddress
 import random
-import re
 import threading
 import time
-import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+
+from . import sim_diagnostics
 
 FAULT_STRINGS = {
     9000: "Method not supported",
@@ -480,62 +480,33 @@ class DataModel:
             self.pending_diagnostics.discard(kind)
             prefix = self.diag_path(kind)
             host = self.params[prefix + "Host"].value.strip()
-            address = _fake_resolve(host)
+            address = sim_diagnostics.fake_resolve(host)
             if kind == "ping":
-                self._ping(prefix, address)
+                count = int(self.params[prefix + "NumberOfRepetitions"].value)
+                results = sim_diagnostics.ping(self.rng, address, count)
             else:
-                self._traceroute(prefix, host, address)
-
-    def _set(self, prefix, **values):
-        for k, v in values.items():
-            self.params[prefix + k].value = str(v)
-
-    def _ping(self, prefix, address):
-        if address is None:
-            self._set(prefix, DiagnosticsState="Error_CannotResolveHostName", SuccessCount=0,
-                      FailureCount=0, AverageResponseTime=0, MinimumResponseTime=0,
-                      MaximumResponseTime=0)
-            return
-        count = int(self.params[prefix + "NumberOfRepetitions"].value)
-        if _unreachable(address):
-            self._set(prefix, DiagnosticsState="Complete", SuccessCount=0, FailureCount=count,
-                      AverageResponseTime=0, MinimumResponseTime=0, MaximumResponseTime=0)
-            return
-        rtts = [_rtt(self.rng, address) for _ in range(count)]
-        self._set(prefix, DiagnosticsState="Complete", SuccessCount=count, FailureCount=0,
-                  AverageResponseTime=round(sum(rtts) / count), MinimumResponseTime=min(rtts),
-                  MaximumResponseTime=max(rtts))
+                results = self._traceroute(prefix, host, address)
+            for k, v in results.items():
+                self.params[prefix + k].value = str(v)
 
     def _traceroute(self, prefix, host, address):
+        """Replace the RouteHops table with a new run's; returns the result parameters."""
         for n in [n for n in self.params if n.startswith(prefix + "RouteHops.")]:
             del self.params[n]
         self._entries = None
-        if address is None:
-            self._set(prefix, DiagnosticsState="Error_CannotResolveHostName", ResponseTime=0,
-                      RouteHopsNumberOfEntries=0)
-            return
         gateway = ".".join(self.params[self.ip_param].value.split(".")[:3] + ["1"])
-        if address.startswith("127."):
-            hops = [(host, address)]
-        elif _unreachable(address):
-            hops = [(gateway, gateway)]
-        else:
-            hops = [(gateway, gateway), ("100.64.0.1", "100.64.0.1"), (host, address)]
         tries = int(self.params[prefix + "NumberOfTries"].value)
+        hops, results = sim_diagnostics.traceroute(self.rng, host, address, gateway, tries)
         names = (("HopHost", "HopHostAddress", "HopErrorCode", "HopRTTimes") if self.tr098
                  else ("Host", "HostAddress", "ErrorCode", "RTTimes"))
-        last = []
-        for i, (hop_host, hop_addr) in enumerate(hops, 1):
-            last = [_rtt(self.rng, hop_addr) + i for _ in range(tries)]
+        for i, (hop_host, hop_addr, rtts) in enumerate(hops, 1):
             hop = f"{prefix}RouteHops.{i}."
             for key, value, ptype in zip(
-                names, (hop_host, hop_addr, "0", ",".join(map(str, last))),
+                names, (hop_host, hop_addr, "0", ",".join(map(str, rtts))),
                 ("xsd:string", "xsd:string", "xsd:unsignedInt", "xsd:string"), strict=True,
             ):
                 self.params[hop + key] = Param(value, ptype, reported=value)
-        state = "Error_MaxHopCountExceeded" if _unreachable(address) else "Complete"
-        self._set(prefix, DiagnosticsState=state, RouteHopsNumberOfEntries=len(hops),
-                  ResponseTime=0 if _unreachable(address) else round(sum(last) / len(last)))
+        return results
 
 
 def _diag_fields(kind):
@@ -574,37 +545,6 @@ def _walk(rng, value, step, low, high):
     if not low <= new <= high:
         new = value - delta
     return min(max(new, low), high)
-
-
-_HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]*$")
-_NEVER_RESOLVES = ("invalid", "test", "example", "local")  # RFC 6761 / 2606 special-use names
-
-
-def _fake_resolve(host):
-    """An address for host without DNS: IP literals and localhost as such, plausible names get a
-    stable address in 198.51.100.0/24, anything else (e.g. no-such-host.invalid) None."""
-    host = host.strip().rstrip(".").lower()
-    if not host:
-        return None
-    try:
-        return str(ipaddress.ip_address(host))
-    except ValueError:
-        pass
-    if host == "localhost" or host.endswith(".localhost"):
-        return "127.0.0.1"
-    if not _HOSTNAME.match(host) or host.rsplit(".", 1)[-1] in _NEVER_RESOLVES:
-        return None
-    return f"198.51.100.{zlib.crc32(host.encode()) % 254 + 1}"
-
-
-def _unreachable(address):
-    """192.0.2.0/24 (TEST-NET-1) stands in for a host that never answers."""
-    return address.startswith("192.0.2.")
-
-
-def _rtt(rng, address):
-    loopback = address.startswith("127.") or address == "::1"
-    return rng.randint(0, 1) if loopback else rng.randint(2, 9)
 
 
 # --- files the phone uploads ------------------------------------------------------------------
