@@ -42,9 +42,11 @@ def mount_acs(app):
 
 def _acs_engine(app):
     """An autocommit engine of our own: a periodic Inform's statements need no transaction,
-    and skipping BEGIN/COMMIT and the pool's pre-ping saves three round trips."""
+    and skipping COMMIT, the pool's pre-ping and the ROLLBACK on check-in (measured: a round
+    trip each) leaves one per statement."""
     url = app.config["SQLALCHEMY_DATABASE_URI"]
-    options = {"isolation_level": "AUTOCOMMIT", "pool_recycle": 3600}
+    options = {"isolation_level": "AUTOCOMMIT", "pool_recycle": 3600,
+               "skip_autocommit_rollback": True}
     engine = create_engine(url, **options)
     if url.startswith("sqlite"):
         from .. import _sqlite_pragmas

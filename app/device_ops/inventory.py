@@ -8,7 +8,7 @@ Inform costs one SELECT, one UPDATE and (with metrics) one INSERT.
 
 import datetime
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..models import (
@@ -27,7 +27,7 @@ from .soap import CwmpError
 
 LOOKUP = (
     select(Device.id, Device.enterprise_id, Device.has_work, Device.cr_username,
-           Device.memory_total, Device.cpu_usage, Device.memory_free, Device.periodic_interval,
+           Device.memory_total, Device.periodic_interval,
            Enterprise.status, Enterprise.permission_type, Enterprise.acs_password)
     .outerjoin(Enterprise, Enterprise.id == Device.enterprise_id)
     .where(Device.mac == bindparam("mac"))
@@ -41,8 +41,11 @@ TOUCH = (
         product_class=bindparam("product_class"), serial=bindparam("serial"),
         data_model=bindparam("data_model"), cr_url=bindparam("cr_url"), online=True,
         last_seen=bindparam("now"), offline_after=bindparam("offline_after"),
-        periodic_interval=bindparam("interval"), cpu_usage=bindparam("cpu"),
-        memory_total=bindparam("mem_total"), memory_free=bindparam("mem_free"))
+        periodic_interval=bindparam("interval"),
+        # an Inform without them keeps the latest values
+        cpu_usage=func.coalesce(bindparam("cpu"), Device.cpu_usage),
+        memory_total=func.coalesce(bindparam("mem_total"), Device.memory_total),
+        memory_free=func.coalesce(bindparam("mem_free"), Device.memory_free))
 )
 SAMPLE = insert(DeviceSample).values(
     device_id=bindparam("did"), taken_on=bindparam("now"), cpu_usage=bindparam("cpu"),
@@ -183,9 +186,7 @@ def record_inform(conn, row, device_id, inform, remote_ip, now=None):
         "cr_url": (_first(params, (".ConnectionRequestURL",)) or None),
         "now": now, "offline_after": now + datetime.timedelta(seconds=2 * interval),
         "interval": interval,
-        "cpu": cpu if cpu is not None else (row.cpu_usage if row is not None else None),
-        "mem_total": known_total,
-        "mem_free": free if free is not None else (row.memory_free if row is not None else None),
+        "cpu": cpu, "mem_total": known_total, "mem_free": free,
     }
     if values["cr_url"] and len(values["cr_url"]) > 512:
         values["cr_url"] = None
