@@ -221,17 +221,24 @@ def test_periodic_inform_without_metrics_reads_them_in_the_session(client, db_se
     assert device(db_session, d.mac).memory_free == 250
 
 
+METRICS = {"Device.DeviceInfo.ProcessStatus.CPUUsage": "1",
+           "Device.DeviceInfo.MemoryStatus.Total": "10",
+           "Device.DeviceInfo.MemoryStatus.Free": "5"}
+
+
+def first_rpc(client, d, ent):
+    """A periodic Inform carrying CPU/memory, then the empty POST: the queue's first RPC."""
+    client.post("/acs", data=inform(d.mac, params=METRICS), headers=ent.headers)
+    return client.post("/acs", data=b"")
+
+
 def test_a_queued_read_becomes_a_getparametervalues_and_its_answer_is_kept(client, db_session,
                                                                            ent):
     d = bound_device(client, db_session, ent)
     cmd = commands.queue_command(db_session, d, "get_parameters",
                                  {"names": "Device.DeviceInfo.UpTime"}, by="tester")
     db_session.commit()
-    client.post("/acs", data=inform(d.mac, params={
-        "Device.DeviceInfo.ProcessStatus.CPUUsage": "1",
-        "Device.DeviceInfo.MemoryStatus.Total": "10",
-        "Device.DeviceInfo.MemoryStatus.Free": "5"}), headers=ent.headers)
-    r = client.post("/acs", data=b"")
+    r = first_rpc(client, d, ent)
     assert b"<string>Device.DeviceInfo.UpTime</string>" in r.data
     rpc_id = r.data.decode().split('mustUnderstand="1">')[1].split("<")[0]
     r = client.post("/acs", data=gpv_response({"Device.DeviceInfo.UpTime": "4242"},
@@ -294,11 +301,7 @@ def upload_url(client, db_session, ent):
     cmd = commands.queue_command(db_session, d, "upload",
                                  {"file_type": "2 Vendor Log File"}, by="tester")
     db_session.commit()
-    client.post("/acs", data=inform(d.mac, params={
-        "Device.DeviceInfo.ProcessStatus.CPUUsage": "1",
-        "Device.DeviceInfo.MemoryStatus.Total": "10",
-        "Device.DeviceInfo.MemoryStatus.Free": "5"}), headers=ent.headers)
-    r = client.post("/acs", data=b"")
+    r = first_rpc(client, d, ent)
     assert b"<cwmp:Upload>" in r.data
     url = r.data.decode().split("<URL>")[1].split("</URL>")[0]
     return cmd, url

@@ -14,17 +14,15 @@ from urllib.parse import urlsplit
 from sqlalchemy import select, update
 
 from ..models import CommandStatus, Device, DeviceCommand, utcnow
+from ..tenants import TenantError
 
 
 def _N(message):
     return message
 
 
-class CommandError(ValueError):
-    def __init__(self, template, **params):
-        super().__init__(template % params if params else template)
-        self.template = template
-        self.params = params
+class CommandError(TenantError):
+    """A command refused; ``template`` % ``params`` is the message (views translate it)."""
 
 
 # kind -> label (for people)

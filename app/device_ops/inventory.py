@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..models import (
     Device,
+    DeviceCommand,
     DeviceSample,
     Enterprise,
     InvalidMac,
@@ -22,6 +23,7 @@ from ..models import (
     utcnow,
 )
 from ..orders import QuotaExceeded, check_device_quota
+from ..tenants import TenantError
 from . import auth
 from .soap import CwmpError
 
@@ -161,6 +163,52 @@ def bind_device(session, mac, enterprise_id):
 
 
 __all__ = ["QuotaExceeded", "Refused", "authenticate", "bind_device", "record_inform"]
+
+
+# --- pre-registration by people -----------------------------------------------------------------
+
+
+def _N(message):
+    return message
+
+
+class DeviceError(TenantError):
+    """A device rule refused the change; ``template`` % ``params`` is the message."""
+
+
+BAD_MAC = _N("Not a MAC address: 12 hexadecimal digits, e.g. 00:15:65:12:34:56.")
+TAKEN_MAC = _N("A device with this MAC address is already registered.")
+NOT_MANAGED = _N("%(name)s is not a device management enterprise.")
+NO_ENTERPRISE = _N("Choose the enterprise the device belongs to.")
+
+
+def preregister_device(session, enterprise, mac):
+    """Bind a MAC to the enterprise before the device ever connects (it may then connect
+    without credentials), within the enterprise's device quota. The caller commits."""
+    try:
+        mac = normalize_mac(mac)
+    except InvalidMac:
+        raise DeviceError(BAD_MAC) from None
+    if enterprise.permission_type != PermissionType.device_management:
+        raise DeviceError(NOT_MANAGED, name=enterprise.name)
+    # The enterprise row is the lock: two registrations cannot both take its last place.
+    session.execute(select(Enterprise.id).where(Enterprise.id == enterprise.id)
+                    .with_for_update())
+    if session.execute(select(Device.id).where(Device.mac == mac)).first() is not None:
+        raise DeviceError(TAKEN_MAC)
+    check_device_quota(session, enterprise)
+    device = Device(mac=mac, enterprise_id=enterprise.id)
+    session.add(device)
+    session.flush()
+    return device
+
+
+def remove_device(session, device_id):
+    """Forget a device with its commands and samples (it frees its place in the quota; if it
+    connects again it must present the enterprise's credentials). The caller commits."""
+    for model in (DeviceSample, DeviceCommand):
+        session.execute(delete(model).where(model.device_id == device_id))
+    session.execute(delete(Device).where(Device.id == device_id))
 
 
 def record_inform(conn, row, device_id, inform, remote_ip, now=None):

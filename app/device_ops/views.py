@@ -37,8 +37,9 @@ from ..models import (
     utcnow,
 )
 from ..scoped_view import ScopedInterface
+from ..tenants import TenantError
 from ..views import FastScopedModelView, _fmt_time
-from . import auth, charts, commands, connreq
+from . import auth, charts, commands, connreq, inventory
 
 ENTERPRISE_OPTIONS_MAX = 300  # more than this: the enterprise box searches as you type
 MODEL_CHOICES_MAX = 200
@@ -153,9 +154,11 @@ class DeviceModelView(FastScopedModelView):
     fast_list_template = "devices/list.html"
     base_permissions = ["can_list", "can_show", "can_command"]
     # Whoever sees a device sees its uploaded files; queueing and retrying is "command".
+    # Registering a MAC and removing a device are managing devices too ("command").
     method_permission_name = {"list": "list", "show": "show", "enterprises": "list",
                               "command": "command", "retry": "command",
-                              "command_file": "show"}
+                              "command_file": "show", "register": "command",
+                              "register_enterprises": "command", "remove": "command"}
     search_exprs = [Device.mac, Device.model, Device.ip]
     list_filters = [ListFilter("online", _l("Status"), [("1", _l("Online")), ("0", _l("Offline"))],
                                lambda q, v: q.where(Device.online == (v == "1")))]
@@ -222,6 +225,8 @@ class DeviceModelView(FastScopedModelView):
         if chosen_model and chosen_model not in models:
             models = [chosen_model, *models]
         return {"models": models, "chosen_model": chosen_model,
+                "can_register": self.appbuilder.sm.has_access("can_command",
+                                                              self.class_permission_name),
                 "chosen_enterprise": self._chosen_enterprise(req),
                 "enterprise_filter": scope.current_principal().kind != AccountKind.enterprise}
 
@@ -242,6 +247,56 @@ class DeviceModelView(FastScopedModelView):
         """The enterprise filter's search: enterprises in scope by name prefix."""
         return _enterprise_search(scope.visible_enterprises(
             select(Enterprise.id, Enterprise.name)))
+
+    # -- pre-registration and removal -----------------------------------------------------------
+    @expose("/register", methods=["GET", "POST"])
+    @has_access
+    def register(self):
+        """Bind a MAC to an enterprise before the phone connects (within its quota)."""
+        principal = scope.current_principal()
+        own = principal.kind == AccountKind.enterprise
+        values = {"mac": request.form.get("mac", "").strip()[:64],
+                  "enterprise": principal.enterprise_id if own
+                  else scope.parse_pk(request.values.get("enterprise"))}
+        enterprise = None
+        if values["enterprise"]:
+            enterprise = db.session.execute(access_scope(select(Enterprise).where(
+                Enterprise.id == values["enterprise"]))).scalar()
+            if enterprise is None:
+                abort(404)
+        if request.method == "POST":
+            try:
+                if enterprise is None:
+                    raise inventory.DeviceError(inventory.NO_ENTERPRISE)
+                device = inventory.preregister_device(db.session, enterprise, values["mac"])
+            except TenantError as error:
+                db.session.rollback()
+                flash(_message(error), "danger")
+            else:
+                db.session.commit()
+                flash(gettext("%(mac)s is registered to %(name)s: it may connect without "
+                              "credentials.", mac=device.mac, name=enterprise.name), "success")
+                return redirect(url_for(".show", pk=device.id))
+        return self.render_template("devices/register.html", values=values,
+                                    enterprise=enterprise, own=own,
+                                    search_url=url_for(".register_enterprises"),
+                                    list_url=url_for(".list")), (
+            400 if request.method == "POST" else 200)
+
+    @expose("/register/enterprises", methods=["GET"])
+    @has_access
+    def register_enterprises(self):
+        return _enterprise_search(access_scope(select(Enterprise.id, Enterprise.name)))
+
+    @expose("/remove/<pk>", methods=["POST"])
+    @has_access
+    def remove(self, pk):
+        device = scope.get_or_404(db.session, Device, pk)
+        mac = device.mac
+        inventory.remove_device(db.session, device.id)
+        db.session.commit()
+        flash(gettext("%(mac)s was removed.", mac=mac), "success")
+        return redirect(url_for(".list"))
 
     # -- a device's page ------------------------------------------------------------------------
     @expose("/show/<pk>", methods=["GET"])

@@ -1,0 +1,74 @@
+"""A simulated phone really connects: it enrolls with the demo enterprise's ACS credentials,
+shows up online in Platform Device with its CPU/memory chart, and a command queued in the
+browser with "Connect now" reaches it through a real connection request and comes back with
+the phone's answer."""
+
+import secrets
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from app.device_ops import auth
+from app.device_ops.simulator import SimulatedPhone, serve_connection_requests
+from app.extensions import db
+from app.models import Device, Enterprise
+
+ACME = "acme@ymcs.example"
+
+
+@pytest.fixture
+def phone(live_server):
+    with live_server.app.app_context():
+        enterprise = db.session.execute(
+            select(Enterprise).where(Enterprise.name == "Acme Hotel Group")).scalar_one()
+        user, password = enterprise.acs_username, auth.ensure_acs_password(db.session,
+                                                                            enterprise)
+        db.session.commit()
+        db.session.remove()
+    phone = SimulatedPhone(f"{live_server.url}/acs", "0015" + secrets.token_hex(4),
+                           username=user, password=password, auth="digest")
+    listener = serve_connection_requests([phone])
+    try:
+        for events in (None, ["2 PERIODIC"]):  # bootstrap, then a periodic Inform
+            log = phone.run_session(events)
+            assert log.error is None, log.error
+        phone.wait_idle(10)
+        with live_server.app.app_context():
+            phone.device_id = db.session.execute(
+                select(Device.id).where(Device.mac == phone.mac)).scalar_one()
+            db.session.remove()
+        yield phone
+    finally:
+        phone.close()
+        listener.shutdown()
+
+
+def test_a_connected_phone_is_online_and_answers_a_command_from_the_browser(page_as, phone):
+    page = page_as(ACME)
+    page.goto(f"/devicemodelview/list/?q={phone.mac}")
+    row = page.locator(".ymcs-list tbody tr").filter(has_text=phone.mac)
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Online")
+    expect(row).to_contain_text("SIP-T54W")
+    row.get_by_role("link", name=phone.mac).click()
+    expect(page.locator("#device-details h4")).to_contain_text(phone.mac)
+    expect(page.locator("#usage-chart svg polyline.ymcs-cpu")).to_have_count(1)
+
+    page.locator("#tab-link-get_parameters").click()
+    form = page.locator("#command-get_parameters")
+    form.locator("textarea[name=names]").fill("Device.DeviceInfo.SerialNumber")
+    expect(form.get_by_label("Connect now")).to_be_checked()
+    form.locator("button[type=submit]").click()
+    expect(page.locator(".alert-success")).to_contain_text(
+        "The device was asked to connect now.")
+    # the phone's session runs beside the page: reload until its answer is in the history
+    serial = phone.value("Device.DeviceInfo.SerialNumber")
+    first = page.locator("#command-history tbody tr").first
+    for _ in range(50):
+        if serial in first.inner_text():
+            break
+        page.wait_for_timeout(200)
+        page.reload()
+    expect(first.locator(".ymcs-command-status")).to_have_text("Done")
+    expect(first).to_contain_text(f"Device.DeviceInfo.SerialNumber = {serial}")
