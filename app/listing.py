@@ -549,11 +549,6 @@ class FastListMixin:
         return query
 
     # -- the page ---------------------------------------------------------------------------
-    def page_rows(self, rows):
-        """Hook: the page's rows before their cells are rendered (e.g. to name something for
-        the whole page in one query)."""
-        return rows
-
     def render_fast_list(self):
         req = self.parse_list_request()
         session = self.datamodel.session
@@ -564,7 +559,6 @@ class FastListMixin:
             session, self.apply_search(self.list_base_query(), req), sort_expr, model.id, req,
             many=capped, big_scope=capped or self.scope_is_big(session, req),
         )
-        rows = self.page_rows(rows)
         sort_attr = next((c for c in self.list_cols if c.key == req.sort), None)
 
         def key_of(row):
@@ -601,8 +595,9 @@ class FastListMixin:
         urls = {name: url_for(f".{name}", pk=placeholder)
                 for name in ("show", "edit", "delete") if can[name]}
         memo = {}
+        cols = self.list_cols  # once: a view may compute its columns per principal
         table = [
-            (row.id, *_row_cells([c.value(row) for c in self.list_cols], memo),
+            (row.id, *_row_cells([c.value(row) for c in cols], memo),
              {n: u.replace(placeholder, str(row.id)) for n, u in urls.items()})
             for row in rows
         ]

@@ -11,7 +11,6 @@ import datetime
 import json
 import os
 import time
-from types import SimpleNamespace
 
 from flask import abort, current_app, flash, g, jsonify, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose
@@ -19,7 +18,7 @@ from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import false, select
+from sqlalchemy import bindparam, case, false, literal_column, select
 
 from .. import scope
 from ..extensions import db
@@ -94,27 +93,31 @@ def _enterprise_search(query):
 
 # --- the list ----------------------------------------------------------------------------------
 
-def _via_name(row, principal, names):
-    """What is just below the viewer on the way to the device's enterprise: for channel
-    A → B → C → enterprise E, A sees B, B sees C, C sees E; the platform, the top-level
-    channel."""
-    if row.channel_id is None:
-        return ""
-    if principal.is_channel and row.channel_id == principal.channel_id:
-        return row.enterprise_name
-    return names.get(row.channel_id, "")
-
-
-def via_channel_names(session, principal, channel_ids):
-    """{channel id: name of its ancestor just below the principal's channel (for the platform:
-    its top-level channel)}, in one query over the closure table."""
-    parent = (Channel.parent_id.is_(None) if principal.is_admin
-              else Channel.parent_id == principal.channel_id)
+def _via_ancestor(below):
     cc = ChannelClosure
-    rows = session.execute(
-        select(cc.descendant_id, Channel.name).join(Channel, Channel.id == cc.ancestor_id)
-        .where(cc.descendant_id.in_(sorted(channel_ids)), parent))
-    return dict(rows.all())
+    return (select(Channel.name).join(cc, cc.ancestor_id == Channel.id)
+            .where(cc.descendant_id == Enterprise.channel_id, below)
+            .correlate(Enterprise).limit(1).scalar_subquery())
+
+
+# Built once (the list is the busiest page): the viewer's channel is a bound parameter.
+_VIA_OWN = Enterprise.channel_id == bindparam("via_channel")
+_VIA = {
+    "admin": _via_ancestor(Channel.parent_id.is_(None)).label("via"),
+    "channel": case((_VIA_OWN, Enterprise.name), else_=_via_ancestor(
+        Channel.parent_id == bindparam("via_channel"))).label("via"),
+    "enterprise": literal_column("''").label("via"),
+}
+
+
+def via_column(principal):
+    """The "Sub-channel / Enterprise" cell: what is just below the viewer on the way to the
+    device's enterprise — for channel A → B → C → enterprise E, A sees B, B sees C, C sees E;
+    the platform sees the top-level channel. A correlated subquery over the closure table,
+    evaluated for the page's rows only; bind ``via_channel`` to the viewer's channel."""
+    if principal.is_admin:
+        return _VIA["admin"]
+    return _VIA["channel" if principal.is_channel else "enterprise"]
 
 
 _model_cache = {}  # database URL -> (until, [models])
@@ -168,15 +171,6 @@ class DeviceModelView(FastScopedModelView):
         if scope.current_principal().kind == AccountKind.enterprise:
             return _COLS_OF_ENTERPRISE
         return _COLS
-
-    def page_rows(self, rows):
-        """Each row with its "Sub-channel / Enterprise" name, named in one query per page."""
-        principal = scope.current_principal()
-        if principal.kind == AccountKind.enterprise:
-            return rows
-        wanted = {r.channel_id for r in rows if r.channel_id is not None}
-        names = via_channel_names(db.session, principal, wanted) if wanted else {}
-        return [SimpleNamespace(**r._mapping, via=_via_name(r, principal, names)) for r in rows]
 
     def parse_list_request(self):
         req = super().parse_list_request()
@@ -232,10 +226,14 @@ class DeviceModelView(FastScopedModelView):
 
     def list_base_query(self):
         # Plain rows, not Device objects: the biggest list skips the ORM's object building.
+        # The sub-channel column is a subquery the database runs for the page's rows only.
+        principal = scope.current_principal()
         query = select(Device.id, Device.mac, Device.model, Device.firmware, Device.ip,
                        Device.online, Device.last_seen,
                        Enterprise.name.label("enterprise_name"),
-                       Enterprise.channel_id.label("channel_id")).outerjoin(Device.enterprise)
+                       via_column(principal)).outerjoin(Device.enterprise)
+        if principal.is_channel:
+            query = query.params(via_channel=principal.channel_id)
         return scope.visible_devices(query)
 
     def list_count_query(self):
