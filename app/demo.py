@@ -132,7 +132,8 @@ def seed_demo(session, devices_per_enterprise=6):
                                   enterprise=enterprises["Redirect Logistics"]))
 
     seed_demo_orders(session, enterprises, channels)
-    seed_demo_fleet(session, enterprises[DEMO_FLEET_ENTERPRISE])
+    seed_demo_fleet(session, enterprises[DEMO_FLEET_ENTERPRISE],
+                    min(current_app.config["DEMO_FLEET_SIZE"], DEMO_FLEET_MAX))
 
     sm = current_app.appbuilder.sm
     for email, role_name, kind, channel, enterprise in DEMO_ACCOUNTS:
@@ -165,8 +166,10 @@ def demo_fleet_macs(count):
     return [f"{DEMO_FLEET_MAC_PREFIX}{DEMO_FLEET_START + i:06x}" for i in range(count)]
 
 
-def seed_demo_fleet(session, enterprise, count=DEMO_FLEET_MAX, hours=24):
-    """Pre-register the simulated phones (once) with ``hours`` of quarter-hourly samples."""
+def seed_demo_fleet(session, enterprise, count, hours=24):
+    """Pre-register the simulated phones (once) with ``hours`` of quarter-hourly samples.
+    More phones than were pre-registered still join: they present the enterprise's ACS
+    credentials."""
     import random
 
     rng = random.Random(2026)

@@ -39,7 +39,7 @@ def wait_for(url, seconds=60):
 def run_demo_fleet(acs_url, count, echo):
     from .simulator import Fleet
 
-    count = min(count, DEMO_FLEET_MAX)  # the demo pre-registers this many MACs
+    count = min(count, DEMO_FLEET_MAX)  # within the demo enterprise's quota of 100 devices
     credentials = demo_fleet_credentials()
     if credentials is None:
         echo("No demo data: run `flask ymcs demo` first.")
