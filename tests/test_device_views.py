@@ -147,7 +147,7 @@ def test_the_platform_sees_the_top_level_channel_and_an_enterprise_no_such_colum
     assert _listed(page) == {_mac(app, t.d_e), _mac(app, t.d_e_off)}
 
 
-def test_the_column_costs_one_query_whatever_the_page_size(app, login, devs):
+def test_the_column_costs_no_query_per_row_whatever_the_page_size(app, login, devs):
     t = devs
     a = login(t.a_email, t.password)
     statements = []
