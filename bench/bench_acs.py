@@ -17,7 +17,8 @@ What it does, in one run:
    total), in one INSERT ... SELECT from MariaDB's sequence engine;
 2. serves the real app (``app:create_app()``, the ACS mounted at /acs) with gunicorn, sync
    workers, on 127.0.0.1;
-3. checks one session by hand (Inform -> 200 InformResponse + cookie, empty POST -> 204);
+3. checks one session by hand (Inform -> 200 InformResponse + cookie, empty POST -> 204),
+   then has five simulated phones (app/device_ops/simulator.py) run periodic sessions;
 4. in alternating rounds, measures with wrk (same threads, one connection per thread, same
    duration): hello world, ``GET /acs/health`` of the same server; and Inform sessions, each a
    different device (bench/wrk_cwmp.lua). Per round it also counts the device_sample rows
@@ -273,6 +274,24 @@ def check_one_session(port, authorization, n):
     return len(inform_xml(n))
 
 
+def check_with_simulator(port, enterprise_id, password, count=5):
+    """A few simulated phones (app/device_ops/simulator.py) of seeded devices run real
+    periodic sessions against the server: the protocol the load below replays by wrk."""
+    from app.device_ops.simulator import SimulatedPhone
+
+    failures = []
+    for n in range(2, 2 + count):
+        phone = SimulatedPhone(f"http://127.0.0.1:{port}/acs", mac_of(n),
+                               username=f"ent{enterprise_id}", password=password, auth="basic")
+        log = phone.run_session(["2 PERIODIC"])
+        if log.error or log.ended_with != 204:
+            failures.append(f"{phone.mac}: {log.error or log.ended_with}")
+        phone.close()
+    if failures:
+        raise RuntimeError("simulated phones failed: " + "; ".join(failures))
+    return count
+
+
 # --- servers and load --------------------------------------------------------------------------
 
 
@@ -351,8 +370,10 @@ def measure(args, url, enterprise_id, password, workers, facts):
     try:
         wait_ready(port, HELLO_PATH, proc)
         inform_bytes = check_one_session(port, authorization, 1)
+        phones = check_with_simulator(port, enterprise_id, password)
         print(f"\n== gunicorn, {workers} sync workers, port {port}: one session checked by hand "
-              f"(Inform {inform_bytes} bytes -> 200 InformResponse + cookie; empty POST -> 204)")
+              f"(Inform {inform_bytes} bytes -> 200 InformResponse + cookie; empty POST -> 204),"
+              f" {phones} simulated phones ran periodic sessions")
         # Warm-up: every worker connects to MariaDB, imports and caches what it will use.
         run_hello(port, 2, args.threads)
         run_cwmp(port, 3, args.threads, args.devices, random.randrange(args.devices),
