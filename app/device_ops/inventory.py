@@ -23,6 +23,7 @@ from ..models import (
     utcnow,
 )
 from ..orders import QuotaExceeded, check_device_quota
+from ..rps import BAD_MAC  # one wording for a bad MAC wherever it is typed
 from ..tenants import TenantError
 from . import auth
 from .soap import CwmpError
@@ -176,7 +177,6 @@ class DeviceError(TenantError):
     """A device rule refused the change; ``template`` % ``params`` is the message."""
 
 
-BAD_MAC = _N("Not a MAC address: 12 hexadecimal digits, e.g. 00:15:65:12:34:56.")
 TAKEN_MAC = _N("A device with this MAC address is already registered.")
 NOT_MANAGED = _N("%(name)s is not a device management enterprise.")
 NO_ENTERPRISE = _N("Choose the enterprise the device belongs to.")
