@@ -1,6 +1,8 @@
 """Registering a device by MAC (before it connects) and removing one: the rules without HTTP,
 then the screens with another tree's ids."""
 
+import os
+
 import pytest
 from sqlalchemy import func, select
 
@@ -140,6 +142,18 @@ def test_remove_is_a_post_in_scope_only(app, login, fresh_tree):
                                   ).scalars().first()
         theirs = db.session.execute(select(Device.id).where(Device.enterprise_id == t.SE)
                                     ).scalars().first()
+        # an uploaded log of the device, in the file store
+        from app.export_jobs import file_store_dir
+        from app.models import CommandStatus, DeviceCommand
+
+        name = f"uploads/device{mine}-test.log"
+        path = os.path.join(file_store_dir(), name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as out:
+            out.write("log\n")
+        db.session.add(DeviceCommand(device_id=mine, kind="upload", arguments="{}",
+                                     status=CommandStatus.done, file_name=name, file_size=4))
+        db.session.commit()
     c = login(t.c_email, t.password)
     assert c.get(f"/devicemodelview/remove/{mine}").status_code == 405
     assert c.post(f"/devicemodelview/remove/{theirs}").status_code == 404
@@ -148,6 +162,7 @@ def test_remove_is_a_post_in_scope_only(app, login, fresh_tree):
     with app.app_context():
         assert db.session.get(Device, mine) is None
         assert db.session.get(Device, theirs) is not None
+    assert not os.path.exists(path)  # its files go with it
 
 
 def test_finance_cannot_register_or_remove(app, login, fresh_tree):

@@ -6,7 +6,9 @@ The per-Inform statements are built once and run on an autocommit connection: a 
 Inform costs one SELECT, one UPDATE and (with metrics) one INSERT.
 """
 
+import contextlib
 import datetime
+import os
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -205,10 +207,26 @@ def preregister_device(session, enterprise, mac):
 
 def remove_device(session, device_id):
     """Forget a device with its commands and samples (it frees its place in the quota; if it
-    connects again it must present the enterprise's credentials). The caller commits."""
+    connects again it must present the enterprise's credentials). The caller commits, then
+    deletes the returned uploaded files (relative to the file store)."""
+    files = session.execute(select(DeviceCommand.file_name).where(
+        DeviceCommand.device_id == device_id, DeviceCommand.file_name.is_not(None))
+    ).scalars().all()
     for model in (DeviceSample, DeviceCommand):
         session.execute(delete(model).where(model.device_id == device_id))
     session.execute(delete(Device).where(Device.id == device_id))
+    return files
+
+
+def delete_stored_files(store_dir, names):
+    """Delete files of the store by their relative names; never outside the store, and a
+    file already gone is no error."""
+    root = os.path.realpath(store_dir)
+    for name in names:
+        path = os.path.realpath(os.path.join(root, name))
+        if path.startswith(root + os.sep):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
 
 
 def record_inform(conn, row, device_id, inform, remote_ip, now=None):

@@ -291,8 +291,11 @@ class DeviceModelView(FastScopedModelView):
     def remove(self, pk):
         device = scope.get_or_404(db.session, Device, pk)
         mac = device.mac
-        inventory.remove_device(db.session, device.id)
+        from ..export_jobs import file_store_dir  # the one file store of exports and uploads
+
+        files = inventory.remove_device(db.session, device.id)
         db.session.commit()
+        inventory.delete_stored_files(file_store_dir(), files)
         flash(gettext("%(mac)s was removed.", mac=mac), "success")
         return redirect(url_for(".list"))
 
