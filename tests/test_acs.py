@@ -2,6 +2,7 @@
 authentication and binding, sessions, the command queue's RPCs, and bad input."""
 
 import json
+import os
 
 import pytest
 from sqlalchemy import func, select
@@ -317,6 +318,30 @@ def test_upload_url_takes_one_file_and_refuses_a_replay(client, db_session, ent)
     assert stored.file_size == 90 and stored.upload_token is None
 
 
+def test_uploaded_files_are_deleted_after_their_retention(app, client, db_session, ent,
+                                                         tmp_path):
+    import datetime
+
+    from app.device_ops import inventory
+
+    cmd, url = upload_url(client, db_session, ent)
+    assert client.put("/" + url.split("://", 1)[1].split("/", 1)[1], data=b"log").status_code \
+        == 204
+    stored = db_session.get(DeviceCommand, cmd.id)
+    stored.finished_on = datetime.datetime(2026, 1, 1)
+    db_session.commit()
+    store = app.config.get("FILE_STORE_DIR") or os.path.join(app.instance_path, "files")
+    path = os.path.join(store, stored.file_name)
+    assert os.path.exists(path)
+    later = datetime.datetime(2026, 1, 20)
+    assert inventory.prune_uploaded_files(db_session, store, 30, now=later) == 0
+    assert inventory.prune_uploaded_files(db_session, store, 30,
+                                          now=later + datetime.timedelta(days=20)) >= 1
+    db_session.commit()
+    assert db_session.get(DeviceCommand, cmd.id).file_name is None
+    assert not os.path.exists(path)
+
+
 def test_upload_over_the_limit_is_refused_and_stores_nothing(app, client, db_session, ent,
                                                              monkeypatch):
     cmd, url = upload_url(client, db_session, ent)
@@ -377,3 +402,12 @@ def test_forged_session_cookie_is_ignored(client, db_session, ent):
     client.set_cookie("cwmp_session", json.dumps({"d": d.id}), path="/acs")
     assert client.post("/acs", data=b"").status_code == 204
     assert queued(db_session, d.id)[-1].status == CommandStatus.queued
+
+
+def test_the_device_jobs_run_and_are_registered(app):
+    from app.device_ops import jobs
+
+    assert {"sweep_devices", "prune_device_data"} <= {j.name for j in app.extensions["ymcs_jobs"]}
+    with app.app_context():
+        jobs.sweep_devices_job()
+        jobs.prune_device_data_job()

@@ -310,3 +310,22 @@ def prune_samples(session, days, now=None):
             return total
         total += session.execute(delete(DeviceSample).where(DeviceSample.id.in_(ids))).rowcount
         session.commit()
+
+
+def prune_uploaded_files(session, store_dir, days, now=None):
+    """Uploaded files of commands finished more than ``days`` ago are deleted; the command
+    keeps its history without the file. Returns how many."""
+    cutoff = (now or utcnow()) - datetime.timedelta(days=days)
+    total = 0
+    while True:
+        rows = session.execute(
+            select(DeviceCommand.id, DeviceCommand.file_name)
+            .where(DeviceCommand.file_name.is_not(None), DeviceCommand.finished_on < cutoff)
+            .limit(BATCH)).all()
+        if not rows:
+            return total
+        session.execute(update(DeviceCommand).where(DeviceCommand.id.in_([r.id for r in rows]))
+                        .values(file_name=None).execution_options(synchronize_session=False))
+        session.commit()
+        delete_stored_files(store_dir, [r.file_name for r in rows])
+        total += len(rows)

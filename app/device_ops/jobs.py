@@ -4,7 +4,7 @@ from flask import current_app
 
 from ..extensions import db
 from .commands import expire_commands
-from .inventory import mark_silent_devices_offline, prune_samples
+from .inventory import mark_silent_devices_offline, prune_samples, prune_uploaded_files
 
 
 def sweep_devices_job():
@@ -13,10 +13,15 @@ def sweep_devices_job():
     expire_commands(db.session, current_app.config["COMMAND_TIMEOUT_SECONDS"])
 
 
-def prune_samples_job():
+def prune_device_data_job():
+    """Old CPU/memory samples and uploaded device files go (their retention settings)."""
+    from ..export_jobs import file_store_dir  # the one file store of exports and uploads
+
     prune_samples(db.session, current_app.config["DEVICE_SAMPLE_RETENTION_DAYS"])
+    prune_uploaded_files(db.session, file_store_dir(),
+                         current_app.config["UPLOAD_RETENTION_DAYS"])
 
 
 def register_device_jobs(registry, config):
     registry.add("sweep_devices", sweep_devices_job, seconds=config["DEVICE_SWEEP_SECONDS"])
-    registry.add("prune_device_samples", prune_samples_job, seconds=3600)
+    registry.add("prune_device_data", prune_device_data_job, seconds=3600)
