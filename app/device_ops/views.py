@@ -8,6 +8,7 @@ through app/scope.py, and out of scope answers 404.
 
 import dataclasses
 import datetime
+import functools
 import json
 import os
 import time
@@ -18,7 +19,7 @@ from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import bindparam, case, false, literal_column, select
+from sqlalchemy import case, false, literal_column, select
 
 from .. import scope
 from ..extensions import db
@@ -100,24 +101,25 @@ def _via_ancestor(below):
             .correlate(Enterprise).limit(1).scalar_subquery())
 
 
-# Built once (the list is the busiest page): the viewer's channel is a bound parameter.
-_VIA_OWN = Enterprise.channel_id == bindparam("via_channel")
-_VIA = {
-    "admin": _via_ancestor(Channel.parent_id.is_(None)).label("via"),
-    "channel": case((_VIA_OWN, Enterprise.name), else_=_via_ancestor(
-        Channel.parent_id == bindparam("via_channel"))).label("via"),
-    "enterprise": literal_column("''").label("via"),
-}
+@functools.lru_cache(maxsize=1024)
+def _via_of_channel(channel_id):
+    # Built once per viewing channel (the list is the busiest page): SQL, not data.
+    return case((Enterprise.channel_id == channel_id, Enterprise.name),
+                else_=_via_ancestor(Channel.parent_id == channel_id)).label("via")
+
+
+_VIA_ADMIN = _via_ancestor(Channel.parent_id.is_(None)).label("via")
+_VIA_NONE = literal_column("''").label("via")
 
 
 def via_column(principal):
     """The "Sub-channel / Enterprise" cell: what is just below the viewer on the way to the
     device's enterprise — for channel A → B → C → enterprise E, A sees B, B sees C, C sees E;
     the platform sees the top-level channel. A correlated subquery over the closure table,
-    evaluated for the page's rows only; bind ``via_channel`` to the viewer's channel."""
+    evaluated for the page's rows only."""
     if principal.is_admin:
-        return _VIA["admin"]
-    return _VIA["channel" if principal.is_channel else "enterprise"]
+        return _VIA_ADMIN
+    return _via_of_channel(principal.channel_id) if principal.is_channel else _VIA_NONE
 
 
 _model_cache = {}  # database URL -> (until, [models])
@@ -232,9 +234,7 @@ class DeviceModelView(FastScopedModelView):
                        Device.online, Device.last_seen,
                        Enterprise.name.label("enterprise_name"),
                        via_column(principal)).outerjoin(Device.enterprise)
-        if principal.is_channel:
-            query = query.params(via_channel=principal.channel_id)
-        return scope.visible_devices(query)
+        return scope.visible_devices(query, principal)
 
     def list_count_query(self):
         return scope.visible_devices(select(Device.id))
