@@ -370,11 +370,15 @@ def test_rps_lookup_answers_the_server_url_whatever_the_mac_spelling(client, pt)
 
 
 def test_rps_lookup_reveals_nothing_but_the_server_url(app, client, pt):
-    body = client.get("/rps/lookup", query_string={"mac": pt.rps_mac}).get_data(as_text=True)
+    answer = client.get("/rps/lookup", query_string={"mac": pt.rps_mac}).get_json()
     with app.app_context():
         name = db.session.get(Enterprise, pt.R).name
+    assert set(answer) == {"mac", "server_url"}
+    # the enterprise id is checked against the server URL only: a random MAC may hold its digits
     for secret in ("unique-secret", "192.0.2.77", name, str(pt.R), "ent"):
-        assert secret not in body
+        assert secret not in answer["server_url"]
+    for secret in ("unique-secret", "192.0.2.77", name, "ent"):
+        assert secret not in answer["mac"]
 
 
 def test_rps_lookup_of_an_unknown_mac_is_404(client, pt):

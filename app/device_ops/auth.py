@@ -23,16 +23,14 @@ def new_secret(nbytes=18):
     return secrets.token_urlsafe(nbytes)
 
 
-def enterprise_acs_username(enterprise_id):
-    return f"ent{enterprise_id}"
-
-
 def enterprise_id_of_username(username):
     """'ent42' -> 42; anything else -> None."""
     username = username or ""
     digits = username[3:]
-    # isascii: str.isdigit also accepts '²' and other digits int() refuses
-    if username.startswith("ent") and digits.isascii() and digits.isdigit() and len(digits) < 10:
+    # isascii: str.isdigit also accepts '²' and other digits int() refuses; one spelling
+    # only ("ent007" is not ent7)
+    if (username.startswith("ent") and digits.isascii() and digits.isdigit()
+            and len(digits) < 10 and not digits.startswith("0")):
         return int(digits)
     return None
 

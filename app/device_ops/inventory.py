@@ -24,7 +24,7 @@ from ..models import (
     normalize_mac,
     utcnow,
 )
-from ..orders import QuotaExceeded, check_device_quota
+from ..orders import check_device_quota
 from ..rps import BAD_MAC  # one wording for a bad MAC wherever it is typed
 from ..tenants import TenantError
 from . import auth
@@ -163,9 +163,6 @@ def bind_device(session, mac, enterprise_id):
         session.rollback()
         device = session.execute(select(Device).where(Device.mac == mac)).scalar_one()
     return device.id
-
-
-__all__ = ["QuotaExceeded", "Refused", "authenticate", "bind_device", "record_inform"]
 
 
 # --- pre-registration by people -----------------------------------------------------------------

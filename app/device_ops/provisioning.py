@@ -26,8 +26,6 @@ provisioning_bp = Blueprint("provisioning", __name__)
 
 COMMON_FILE_RE = re.compile(r"y0{10}[0-9a-f]{2}\.cfg")
 DEVICE_FILE_RE = re.compile(r"([0-9a-f]{12})\.cfg")
-# Canonical spelling only: "ent007" would otherwise log in as ent7.
-ACS_USERNAME_RE = re.compile(r"ent[1-9][0-9]{0,8}")
 MAC_PARAM_MAX = 64  # the longest spelling of a MAC we bother to parse
 
 
@@ -36,10 +34,12 @@ MAC_PARAM_MAX = 64  # the longest spelling of a MAC we bother to parse
 def provisioning_enterprise(session, username):
     """The enterprise whose phones log in as ``username``, or None when none may: unknown,
     frozen, not a device-management enterprise, or without an ACS password yet."""
-    if not isinstance(username, str) or not ACS_USERNAME_RE.fullmatch(username):
+    enterprise_id = auth.enterprise_id_of_username(username) if isinstance(username, str) \
+        else None
+    if enterprise_id is None:
         return None
     enterprise = session.execute(select(Enterprise).where(
-        Enterprise.id == auth.enterprise_id_of_username(username),
+        Enterprise.id == enterprise_id,
         Enterprise.status != Status.frozen,
         Enterprise.permission_type == PermissionType.device_management,
     )).scalar_one_or_none()
@@ -111,7 +111,8 @@ def _unauthorized():
     return response
 
 
-def _acs_url():
+def acs_url():
+    """The ACS URL phones are given: ACS_PUBLIC_URL, or this server's /acs."""
     return current_app.config.get("ACS_PUBLIC_URL") or request.host_url + "acs"
 
 
@@ -131,7 +132,7 @@ def provisioning_file(name):
         device = device_of(db.session, enterprise.id, mac)
         if device is None:
             return _text("Not found.\n", 404)
-    pairs = yealink_cfg.effective_settings(device, enterprise, _acs_url(), current_app.config)
+    pairs = yealink_cfg.effective_settings(device, enterprise, acs_url(), current_app.config)
     return _text(yealink_cfg.render_cfg(pairs), 200)
 
 

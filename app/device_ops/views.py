@@ -40,6 +40,7 @@ from ..scoped_view import ScopedInterface
 from ..tenants import TenantError
 from ..views import FastScopedModelView, _fmt_time
 from . import auth, charts, commands, connreq, inventory
+from .provisioning import acs_url
 
 ENTERPRISE_OPTIONS_MAX = 300  # more than this: the enterprise box searches as you type
 MODEL_CHOICES_MAX = 200
@@ -536,11 +537,10 @@ class DeviceAccessView(BaseView):
                 .limit(ENTERPRISE_OPTIONS_MAX + 1))).all()
             searching = len(options) > ENTERPRISE_OPTIONS_MAX
             options = [] if searching else options
-        config = current_app.config
         return self.render_template(
             "devices/access.html", enterprise=enterprise, options=options, searching=searching,
             choose=principal.kind != AccountKind.enterprise,
-            acs_url=config.get("ACS_PUBLIC_URL") or request.host_url + "acs",
+            acs_url=acs_url(),
             provisioning_url=request.host_url + "provisioning/",
             can_generate=self.appbuilder.sm.has_access("can_generate",
                                                        self.class_permission_name))

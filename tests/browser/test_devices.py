@@ -188,3 +188,34 @@ def test_device_access_generates_the_password_once_asked(live_server, page_as):
     page.locator("#acs-password-toggle").click()
     expect(field).to_have_attribute("type", "text")
     assert len(field.input_value()) >= 20
+
+
+def test_add_a_device_by_mac_then_remove_it_after_confirming(live_server, page_as):
+    mac = "0015" + uuid.uuid4().hex[:8]
+    page = page_as(ACME)
+    _open_list(page)
+    page.locator("#device-add").click()
+    page.wait_for_url("**/devicemodelview/register**")
+    page.locator("#register-enterprise + .select2 .select2-selection").click()
+    page.locator(".select2-search__field").fill("Acme H")
+    page.locator(".select2-results").get_by_role("option", name=ACME_HOTEL, exact=True).click()
+    page.locator("#register-mac").fill(":".join(mac[i:i + 2] for i in range(0, 12, 2)).upper())
+    page.locator("#register-save").click()
+    expect(page.locator(".alert-success")).to_contain_text(f"{mac} is registered to {ACME_HOTEL}")
+    expect(page.locator("#device-details h4")).to_contain_text(mac)
+    expect(page.locator("#device-status")).to_have_text("Offline")
+
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.locator("#device-remove button").click()
+    expect(page.locator("#device-details h4")).to_contain_text(mac)
+    with live_server.app.app_context():  # dismissed: still registered
+        assert db.session.execute(select(Device).where(Device.mac == mac)).first() is not None
+        db.session.remove()
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#device-remove button").click()
+    page.wait_for_url("**/devicemodelview/list/**")
+    expect(page.locator(".alert-success")).to_contain_text(f"{mac} was removed.")
+    with live_server.app.app_context():
+        assert db.session.execute(select(Device).where(Device.mac == mac)).first() is None
+        db.session.remove()
