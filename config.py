@@ -21,11 +21,44 @@ def _env_int(name, default):
     return int(os.environ.get(name, default))
 
 
+def _env_list(name):
+    """A comma-separated list, or None when unset or empty."""
+    items = [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+    return items or None
+
+
+# The key the README once printed: public, so create_app refuses it like an empty one.
 PLACEHOLDER_SECRET = "dev-only-change-me"
 
-# "development" (the default) or "production"; production refuses the placeholder secret.
+# "development" (the default) or "production": production needs PUBLIC_URL and trusts no
+# loopback host name it was not given (see TRUSTED_HOSTS).
 YMCS_ENV = _env("YMCS_ENV", "development")
-SECRET_KEY = _env("SECRET_KEY", PLACEHOLDER_SECRET)
+# Where SECRET_KEY is read from when the variable is unset: `scripts/run.sh` writes a random
+# one there on first run (mode 0600, under instance/, which git ignores).
+SECRET_KEY_FILE = _env("SECRET_KEY_FILE", os.path.join(INSTANCE_DIR, "secret_key"))
+
+
+def _secret_key():
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    try:
+        with open(SECRET_KEY_FILE) as key_file:
+            return key_file.read().strip()
+    except FileNotFoundError:
+        return ""  # create_app refuses to start and says how to make one
+
+
+# Signs sessions, CSRF tokens, captchas and CWMP cookies/nonces: at least 32 random
+# characters, the same on every node. Default: the contents of SECRET_KEY_FILE.
+SECRET_KEY = _secret_key()
+# The portal's address as its users reach it ("https://ymcs.example.com"): links in mail are
+# built from it, never from the request's Host. Default http://127.0.0.1:8080 (what
+# `scripts/run.sh` serves) in development; production refuses to start without it.
+PUBLIC_URL = _env("PUBLIC_URL", None)
+# Host names the portal answers to ("ymcs.example.com,.example.net": a leading dot admits
+# subdomains); any other Host header gets 400. Default: the hosts of PUBLIC_URL and
+# ACS_PUBLIC_URL, plus localhost and 127.0.0.1 in development.
+TRUSTED_HOSTS = _env_list("TRUSTED_HOSTS")
 
 # Embedded SQLite by default; production: mysql+pymysql://user:pw@host/ymcs?charset=utf8mb4
 SQLALCHEMY_DATABASE_URI = _env(
@@ -53,10 +86,27 @@ SESSION_IDLE_MINUTES = _env_int("SESSION_IDLE_MINUTES", 30)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+# Reverse proxies in front of the app (0: none). With N, the client's address and scheme come
+# from the last N entries of X-Forwarded-For/-Proto; without a proxy, never set it (anyone
+# could then choose the address the lockout and the ACS see).
+PROXY_HOPS = _env_int("PROXY_HOPS", 0)
+# Sessions live on the server (app/server_sessions.py): in the database, or in Redis when
+# REDIS_URL is set ("redis://host:6379/0"), under keys starting with SESSION_REDIS_PREFIX.
+REDIS_URL = _env("REDIS_URL", "")
+SESSION_REDIS_PREFIX = _env("SESSION_REDIS_PREFIX", "ymcs:session:")
 RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
 AUTH_RATE_LIMITED = True
 AUTH_RATE_LIMIT = _env("AUTH_RATE_LIMIT", "10 per 20 second")
 RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
+# Fixed: sent with every response, /acs included, unless the response sets its own. Nothing of
+# the portal may be framed (clickjacking), no content type is guessed, and a URL (a reset
+# link's token) never travels to another site as a Referer.
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
 
 # List pages: page size default and cap, and the point past which counts say "more than".
 LIST_PAGE_SIZE = _env_int("LIST_PAGE_SIZE", 50)
@@ -100,6 +150,13 @@ EXPORT_RETENTION_HOURS = _env_int("EXPORT_RETENTION_HOURS", 24)  # then files ar
 
 # Devices (app/device_ops/). The ACS URL phones are given; default: this server's /acs/.
 ACS_PUBLIC_URL = _env("ACS_PUBLIC_URL", None)
+# `Secure` on the cwmp_session cookie: a device then returns it over HTTPS only. Default: true
+# when ACS_PUBLIC_URL is https://…, else SESSION_COOKIE_SECURE (a device reaching a plain-HTTP
+# ACS would drop a Secure cookie and restart its session at every POST).
+CWMP_COOKIE_SECURE = _env_bool(
+    "CWMP_COOKIE_SECURE",
+    ACS_PUBLIC_URL.startswith("https://") if ACS_PUBLIC_URL else SESSION_COOKIE_SECURE,
+)
 DEVICE_PERIODIC_INTERVAL = _env_int("DEVICE_PERIODIC_INTERVAL", 900)  # seconds, set on devices
 DEVICE_SWEEP_SECONDS = _env_int("DEVICE_SWEEP_SECONDS", 60)  # offline marking, command timeouts
 COMMAND_TIMEOUT_SECONDS = _env_int("COMMAND_TIMEOUT_SECONDS", 3600)  # queued/sent/waiting → failed
@@ -108,6 +165,12 @@ CWMP_MAX_BODY_BYTES = _env_int("CWMP_MAX_BODY_BYTES", 256 * 1024)  # a bigger en
 UPLOAD_MAX_BYTES = _env_int("UPLOAD_MAX_BYTES", 50 * 1024 * 1024)  # a device's uploaded file
 UPLOAD_RETENTION_DAYS = _env_int("UPLOAD_RETENTION_DAYS", 30)  # then uploaded files are deleted
 CONNECTION_REQUEST_TIMEOUT = float(_env("CONNECTION_REQUEST_TIMEOUT", 5))
+# Connection requests go only to the address a device's last session came from, or into these
+# networks ("10.0.0.0/8,192.0.2.0/24": devices behind a NAT the ACS reaches inside), never to
+# loopback or link-local addresses unless allowed (scripts/run.sh allows them for its
+# simulated phones on 127.0.0.1).
+CONNECTION_REQUEST_NETWORKS = _env("CONNECTION_REQUEST_NETWORKS", "")
+CONNECTION_REQUEST_ALLOW_LOOPBACK = _env_bool("CONNECTION_REQUEST_ALLOW_LOOPBACK", False)
 # `scripts/run.sh` starts this many simulated phones against the local ACS; 0 turns it off.
 DEMO_FLEET_SIZE = _env_int("DEMO_FLEET_SIZE", 20)
 

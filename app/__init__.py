@@ -21,6 +21,8 @@ def create_app(overrides=None):
     configure_cli(app)
     configure_jobs(app)
     configure_device_ops(app)
+    configure_security_headers(app)  # it wraps the /acs mount too
+    configure_proxy(app)  # outermost: the client's address for everything inside
     return app
 
 
@@ -39,9 +41,11 @@ def configure_settings(app, overrides):
         minutes=app.config["SESSION_IDLE_MINUTES"]
     )
     app.config["FAB_CREATE_DB"] = False  # the schema comes from migrations only
+    from .public_url import init_public_url
     from .security import refuse_placeholder_secret
 
     refuse_placeholder_secret(app)
+    init_public_url(app)  # first request hook: an untrusted Host is refused before any other
     logging.getLogger("flask_appbuilder").setLevel(logging.WARNING)
 
 
@@ -89,10 +93,14 @@ def configure_security(app):
     from .acting_views import load_acting, prompt_for_authorization
     from .auth_views import enforce_account_state
     from .errors import register_error_pages
+    from .input_guards import init_input_guards
     from .oplog import init_oplog
     from .security import make_session_permanent
+    from .server_sessions import init_server_sessions
 
+    init_server_sessions(app)  # sessions live on the server: Exit and the like end them
     csrf.init_app(app)
+    init_input_guards(app)  # after the CSRF check: a post without a token is that 400
     # In this order: whoever is signed in may be frozen out or owe a new password before a
     # visit to another tenant resumes, and the authorization prompt comes last.
     app.before_request(make_session_permanent)
@@ -101,6 +109,23 @@ def configure_security(app):
     app.before_request(prompt_for_authorization)
     init_oplog(app)
     register_error_pages(app)
+
+
+def configure_security_headers(app):
+    from .security_headers import SecurityHeaders
+
+    app.wsgi_app = SecurityHeaders(app.wsgi_app, app.config["SECURITY_HEADERS"])
+
+
+def configure_proxy(app):
+    """Behind PROXY_HOPS reverse proxies, take the client's address and scheme from their
+    X-Forwarded-For/-Proto (lockout per address, a device's address for connection requests).
+    Never X-Forwarded-Host: the host stays the one TRUSTED_HOSTS checks."""
+    hops = app.config["PROXY_HOPS"]
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)
 
 
 def configure_cli(app):

@@ -114,16 +114,20 @@ class AuthorizationView(BaseView):
     def answer(self):
         enterprise = self._own_enterprise()
         choice = request.form.get("choice")
+        if choice not in ("accept", "reject"):
+            abort(400, description="Choose accept or reject.")
+        try:
+            tenants.answer_authorization(enterprise, current_user._get_current_object(),
+                                         choice == "accept",
+                                         visiting=g.get("ymcs_acting") is not None)
+        except tenants.TenantError as refused:
+            abort(403, description=str(refused))
         if choice == "accept":
-            tenants.grant_authorization(enterprise)
             message = gettext("%(channel)s may manage your devices.",
                               channel=enterprise.channel.name)
-        elif choice == "reject":
-            tenants.revoke_authorization(enterprise)
+        else:
             message = gettext("%(channel)s may no longer manage your devices.",
                               channel=enterprise.channel.name)
-        else:
-            abort(400, description="Choose accept or reject.")
         db.session.commit()
         flash(message, "success")
         return redirect(request.form.get("next") == "home" and url_for("DashboardView.index")

@@ -27,6 +27,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from . import accounts, challenges
 from .extensions import db
+from .public_url import external_url
 
 
 def translated(error):
@@ -84,8 +85,10 @@ class YmcsAuthDBView(AuthDBView):
         if form.validate_on_submit():
             next_url = get_safe_redirect(request.args.get("next", ""))
             try:
+                # remote_addr: behind a proxy, ProxyFix sets it; never X-Forwarded-For here.
                 account = accounts.authenticate(db.session, form.username.data,
-                                                form.password.data)
+                                                form.password.data,
+                                                address=request.remote_addr)
             except accounts.LoginRefused as refused:
                 flash(translated(refused), "warning")
                 return redirect(self.appbuilder.get_url_for_login_with(next_url))
@@ -125,7 +128,7 @@ class PasswordRecoveryView(BaseView):
             else:
                 accounts.request_password_reset(
                     db.session, form.email.data,
-                    lambda token: url_for(".reset", token=token, _external=True))
+                    lambda token: external_url("PasswordRecoveryView.reset", token=token))
                 # The same answer whether or not the email is registered.
                 flash(gettext("If this email is registered, a reset link is on its way. "
                               "It is valid for 10 minutes."), "info")
@@ -144,12 +147,12 @@ class PasswordRecoveryView(BaseView):
     @expose("/reset/<token>", methods=["GET", "POST"])
     @no_cache
     def reset(self, token):
-        form = NewPasswordForm()
         try:
             accounts.reset_token_row(db.session, token)
         except accounts.ResetLinkError as error:
             return self.render_template("security/reset.html", form=None,
                                         error=translated(error)), 410
+        form = NewPasswordForm()  # after the check: a form's token is a session to keep
         if form.validate_on_submit():
             try:
                 accounts.reset_password_with_token(db.session, token, form.new_password.data,
@@ -191,7 +194,8 @@ class AccountSettingsView(BaseView):
         if form.validate_on_submit():
             try:
                 accounts.change_password(db.session, account, form.old_password.data,
-                                         form.new_password.data, form.repeat_password.data)
+                                         form.new_password.data, form.repeat_password.data,
+                                         keep_session_id=getattr(session, "sid", None))
             except accounts.AccountError as error:
                 flash(translated(error), "danger")
             else:

@@ -124,6 +124,8 @@ def seed_demo(session, devices_per_enterprise=6):
                     mac=mac, model=DEVICE_MODELS[n % len(DEVICE_MODELS)],
                     firmware="96.86.0.70", ip=f"10.{index}.0.{n + 10}",
                     enterprise=enterprise, online=online,
+                    # they "have connected": their credential-less first session is spent
+                    acs_password="",
                     last_seen=now - datetime.timedelta(minutes=2 if online else 90)))
 
     for mac, server_url, unique_url, ip in DEMO_RPS_DEVICES:

@@ -88,6 +88,8 @@ def register_builtin_jobs(registry, config):
     registry.add("prune_job_runs", prune_job_runs, seconds=3600)
     registry.add("send_outbox_mail", send_outbox_job, seconds=config["MAIL_OUTBOX_SECONDS"])
     registry.add("prune_captcha_uses", prune_captcha_uses, seconds=3600)
+    registry.add("prune_sessions", prune_sessions, seconds=600)  # expired sessions
+    registry.add("prune_login_throttle", prune_login_throttle, seconds=3600)
     registry.add("sweep_orders", sweep_orders_job, seconds=config["ORDER_SWEEP_SECONDS"])
     from .export_jobs import register_export_jobs  # queued exports, pruning
     register_export_jobs(registry, config)
@@ -115,6 +117,18 @@ def prune_captcha_uses():
     from .challenges import prune_spent
 
     prune_spent(db.session)
+
+
+def prune_sessions():
+    from .server_sessions import prune_sessions as prune
+
+    return prune()
+
+
+def prune_login_throttle():
+    from .accounts import prune_login_throttle as prune
+
+    return prune(db.session)
 
 
 def prune_job_runs():

@@ -110,9 +110,17 @@ def decode_key(token):
         value, pk = json.loads(raw)
     except (binascii.Error, ValueError, TypeError):
         abort(400, description="Invalid page cursor.")
-    if not isinstance(pk, int) or not isinstance(value, (str, int, bool, type(None))):
+    # Row ids are positive 64-bit integers; a bool is an int to Python but no id.
+    if not _is_int64(pk) or pk < 1 or not isinstance(value, (str, int)) or (
+            isinstance(value, int) and not _is_int64(value)):
         abort(400, description="Invalid page cursor.")
     return value, pk
+
+
+def _is_int64(value):
+    """An int (not a bool) that fits a BIGINT: a bigger one cannot even be bound (SQLite)."""
+    return isinstance(value, int) and not isinstance(value, bool) and (
+        -(2**63) <= value < 2**63)
 
 
 def parse_page_size(raw):
@@ -146,11 +154,15 @@ def _key_value(sort_expr, value):
         python_type = sort_expr.type.python_type
     except (AttributeError, NotImplementedError):
         pass  # a column type with no Python type (or no type): its value is used as it came
-    if python_type in (datetime.date, datetime.datetime) and value is not None:
+    if python_type in (datetime.date, datetime.datetime):
         try:
-            return python_type.fromisoformat(str(value))
-        except ValueError:
+            return python_type.fromisoformat(value)
+        except (TypeError, ValueError):
             abort(400, description="Invalid page cursor.")
+    # A text column compared with a number (or the reverse) is no cursor of ours, and MariaDB
+    # would convert every row's value to compare them.
+    if python_type in (int, str) and not isinstance(value, python_type):
+        abort(400, description="Invalid page cursor.")
     return value
 
 

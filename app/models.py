@@ -234,6 +234,12 @@ class Device(Model):
     cr_url = Column(String(512), nullable=True)  # its ConnectionRequestURL
     cr_username = Column(String(64), nullable=True)  # set on the device by the ACS
     cr_password = Column(String(64), nullable=True)
+    # The device's own ACS password (user ``dev<id>``), set on it by the ACS in the one
+    # credential-less first session a pre-registered MAC is allowed; NULL until then, '' once
+    # it connected with the enterprise's credentials instead.
+    acs_password = Column(String(64), nullable=True)
+    # The address its last session came from: connection requests go there and nowhere else.
+    remote_ip = Column(String(45), nullable=True)
     has_work = Column(Boolean, nullable=False, default=False)  # commands wait for its session
     parameters = Column(Text, nullable=True)  # JSON {name: value} of the values last read
     parameters_read_on = Column(DateTime, nullable=True)
@@ -569,3 +575,33 @@ class DeviceCommand(Model):
         Index("ix_device_command_device", "device_id", "status", "id"),
         Index("ix_device_command_status", "status", "updated_on"),
     )
+
+
+class ServerSession(Model):
+    """A signed-in browser's session (app/server_sessions.py): the cookie holds only a random
+    id; the row holds the data, keyed by the SHA-256 of that id, and the account, so every
+    session of an account ends with one DELETE."""
+
+    __tablename__ = "server_session"
+    id = Column(String(64), primary_key=True)  # SHA-256 (hex) of the cookie's id
+    account_id = Column(Integer, nullable=True, index=True)  # None: an anonymous visitor
+    data = Column(Text, nullable=False)  # Flask's tagged JSON
+    expires_at = Column(DateTime, nullable=False, index=True)  # idle timeout; then pruned
+    created_on = Column(DateTime, nullable=False, default=utcnow)
+
+
+class LoginThrottle(Model):
+    """Failed sign-ins of one email (SHA-256 of it, registered or not) from one client address,
+    or from every address when ``address`` is "*" (app/accounts.py: the rules)."""
+
+    __tablename__ = "login_throttle"
+    id = Column(Integer, primary_key=True)
+    email_digest = Column(String(64), nullable=False)
+    address = Column(String(45), nullable=False)
+    failures = Column(Integer, nullable=False, default=0)  # since the last lock or sign-in
+    locks = Column(Integer, nullable=False, default=0)  # each lock of an address is longer
+    window_start = Column(DateTime, nullable=False, default=utcnow)
+    locked_until = Column(DateTime, nullable=True)
+    updated_on = Column(DateTime, nullable=False, default=utcnow, index=True)  # pruning
+    __table_args__ = (Index("uq_login_throttle_email_address", "email_digest", "address",
+                            unique=True),)

@@ -49,8 +49,10 @@ class DuplicateMac(RpsError):
 
 NO_ENTERPRISE = _N("Choose the RPS enterprise the device belongs to.")
 NOT_RPS = _N("%(name)s is not an RPS enterprise: only RPS enterprises hold RPS devices.")
-BAD_MAC = _N("Not a MAC address: 12 hexadecimal digits, e.g. 00:15:65:12:34:56.")
-TAKEN_MAC = _N("An RPS device with this MAC address already exists.")
+# MACs are unique on the whole platform. The one refusal for a MAC held by any device
+# anywhere and for a malformed one: the wording tells nobody what other trees hold.
+MAC_REFUSED = _N("This MAC address cannot be used: enter the 12 hexadecimal digits of a "
+                 "device of yours, e.g. 00:15:65:12:34:56.")
 BAD_SERVER_URL = _N("Enter a full http:// or https:// URL, e.g. https://dm.example.com/.")
 BAD_UNIQUE_URL = _N("Enter a full http, https, ftp or tftp URL.")
 TOO_LONG_URL = _N("The URL may have at most %(n)s characters.")
@@ -70,7 +72,7 @@ def clean_mac(value):
     try:
         return normalize_mac(value)
     except InvalidMac:
-        raise InvalidRpsField("mac", BAD_MAC) from None
+        raise InvalidRpsField("mac", MAC_REFUSED) from None
 
 
 def _clean_url(field, value, schemes, message, required):
@@ -120,7 +122,7 @@ def check_mac_free(session, mac, device_id=None):
         query = query.where(RpsDevice.id != device_id)
     with session.no_autoflush:  # the device being saved may already sit in the session
         if session.execute(query.limit(1)).first() is not None:
-            raise DuplicateMac(TAKEN_MAC)
+            raise DuplicateMac(MAC_REFUSED)
 
 
 def validate_rps_device(session, device):

@@ -23,6 +23,7 @@ from wtforms.validators import DataRequired
 from . import accounts, roles
 from .auth_views import YmcsAuthDBView
 from .models import Account, AccountKind
+from .server_sessions import end_sessions
 
 
 class AccountModelView(UserDBModelView):
@@ -48,6 +49,16 @@ class AccountModelView(UserDBModelView):
         "must_change_password": BooleanField("Must Change Password", default=False),
         "kind": _kind,
     }
+
+    # A deactivated or deleted account's sessions end with the change, everywhere.
+    def pre_update(self, item):
+        super().pre_update(item)
+        if not item.active:
+            end_sessions(self.datamodel.session, [item.id])
+
+    def pre_delete(self, item):
+        super().pre_delete(item)
+        end_sessions(self.datamodel.session, [item.id])
 
 
 @functools.cache
@@ -99,15 +110,27 @@ class YmcsSecurityManager(SecurityManager):
     authdbview = YmcsAuthDBView
 
     def reset_password(self, userid, password):
-        """FAB's "reset password" screens: when someone else sets it, the owner must choose
-        a new one at the next sign-in."""
+        """FAB's "reset password" screens, in one transaction: when someone else sets it, the
+        owner must choose a new one at the next sign-in and is told by mail; either way older
+        reset links die and the account's other sessions end."""
+        from flask import current_app
         from flask_login import current_user
+        from werkzeug.security import generate_password_hash
 
-        done = super().reset_password(userid, password)
-        if current_user.is_authenticated and current_user.id != int(userid):
-            accounts.force_password_change(self.get_user_by_id(int(userid)))
-            self.session.commit()
-        return done
+        account = self.get_user_by_id(int(userid))
+        account.password = generate_password_hash(
+            password, method=current_app.config.get("FAB_PASSWORD_HASH_METHOD", "scrypt"),
+            salt_length=current_app.config.get("FAB_PASSWORD_HASH_SALT_LENGTH", 16))
+        # No request (FAB's reset-password command): nobody is signed in.
+        if getattr(current_user, "is_authenticated", False) and current_user.id == account.id:
+            accounts.credentials_changed(self.session, account, "Your password was changed.",
+                                         keep_session_id=getattr(session, "sid", None))
+        else:
+            accounts.force_password_change(account)
+            accounts.credentials_changed(
+                self.session, account, "Your password was reset by the platform "
+                "administrator; you will choose a new one when you sign in.")
+        self.session.commit()
 
     # -- loading the user: one statement with roles and groups --------------------------------
     def get_user_by_id(self, pk):
@@ -173,11 +196,24 @@ def make_session_permanent():
         session.permanent = True
 
 
+MIN_SECRET_LENGTH = 32
+
+
 def refuse_placeholder_secret(app):
+    """In every mode: with a known or guessable key anyone forges a session cookie for the
+    platform admin, solves captchas offline and forges device cookies and nonces."""
     from config import PLACEHOLDER_SECRET
 
-    if app.config.get("YMCS_ENV") == "production" and app.config["SECRET_KEY"] in (
-        PLACEHOLDER_SECRET, "", None,
-    ):
-        raise RuntimeError("Set SECRET_KEY: the placeholder secret is refused in production.")
+    key = app.config.get("SECRET_KEY") or ""
+    if key != PLACEHOLDER_SECRET and len(key) >= MIN_SECRET_LENGTH:
+        return
+    raise RuntimeError(
+        "SECRET_KEY is missing, the public placeholder or shorter than "
+        f"{MIN_SECRET_LENGTH} characters, so sessions, captchas and device cookies could be "
+        "forged. Either set SECRET_KEY to a random value (the same on every node), made with:"
+        "\n    python3 -c 'import secrets; print(secrets.token_hex(32))'\n"
+        f"or write one into {app.config.get('SECRET_KEY_FILE') or 'SECRET_KEY_FILE'} "
+        "(mode 0600) by running, in the checkout:\n    .venv/bin/python -m app.secret_key\n"
+        "(scripts/run.sh does this on its first run)."
+    )
 

@@ -12,14 +12,29 @@ from sqlalchemy import func, or_, select
 from werkzeug.security import generate_password_hash
 
 from . import roles
-from .accounts import _N, force_password_change
+from .accounts import _N, credentials_changed, force_password_change
 from .mail import MailError, enqueue_mail
 from .models import Account, AccountKind, Channel, Enterprise, PermissionType
 from .tenants import TenantError
 
+# A registered email is a login, unique on the whole platform; the refusal does not say so,
+# and reads like the one for a malformed address, so a channel is not told that an address
+# is in use in another tree (the platform administrator's screens say it: it sees all).
+EMAIL_REFUSED = _N("This email address cannot be used. Enter another one.")
+EMAIL_TAKEN_PRECISE = _N("The email %(email)s is already registered.")
+
 
 class EmailTaken(TenantError):
     pass
+
+
+class LoginOwned(TenantError):
+    pass
+
+
+LOGIN_OWNED = _N("The administrator of %(name)s has signed in, so its login belongs to it now "
+                 "and cannot be moved to another address. Use Reset password to mail a new "
+                 "password to %(email)s.")
 
 
 def normalized_email(email):
@@ -34,7 +49,7 @@ def check_email_free(session, email, account=None, enterprise=None, channel=None
     with session.no_autoflush:
         taken = _email_taken(session, email, account, enterprise, channel)
     if taken:
-        raise EmailTaken(_N("The email %(email)s is already registered."), email=email)
+        raise EmailTaken(EMAIL_REFUSED, email=email)
 
 
 def _email_taken(session, email, account, enterprise, channel):
@@ -124,21 +139,45 @@ def reset_master_password(session, account, login_url):
     password = temporary_password()
     account.password = generate_password_hash(password)
     force_password_change(account)
-    account.fail_login_count = 0
-    account.locked_until = None
+    credentials_changed(session, account)  # this mail, to the current address, tells it
     _mail_password(session, account, "YMCS: your password was reset",
                    f"The password of {account.email} on YMCS was reset by your channel.",
                    login_url, password)
 
 
+def check_login_changeable(tenant, master, new_email):
+    """Once its administrator has signed in, a tenant's login belongs to it: the channel above
+    may mail a password reset to the registered email, never move the login elsewhere (it
+    would then reset the password to its own mailbox and sign in as the tenant)."""
+    if (master is not None and master.last_login is not None
+            and normalized_email(new_email) != normalized_email(master.email)):
+        raise LoginOwned(LOGIN_OWNED, name=tenant.name, email=master.email)
+
+
 def change_registered_email(session, tenant, master, new_email):
     """Edit of the registered email: unique across all accounts, and the master account's
-    login follows it."""
+    login follows it while nobody has signed in with it; both addresses are told."""
     new_email = normalized_email(new_email)
+    check_login_changeable(tenant, master, new_email)
     is_enterprise = isinstance(tenant, Enterprise)
     check_email_free(session, new_email, account=master,
                      enterprise=tenant if is_enterprise else None,
                      channel=None if is_enterprise else tenant)
     tenant.email = new_email
-    if master is not None:
+    if master is not None and normalized_email(master.email) != new_email:
+        old_email = master.email
         master.username = master.email = new_email
+        credentials_changed(session, master)  # reset links mailed to the old address die
+        for address in (old_email, new_email):
+            _mail_notice(session, address, "YMCS: your login changed",
+                         f"Hello,\n\nThe login of {tenant.name} on YMCS was changed from "
+                         f"{old_email} to {new_email} by your channel.\n\nIf you did not "
+                         "expect this, contact your channel at once.\n")
+
+
+def _mail_notice(session, address, subject, body):
+    try:
+        enqueue_mail(session, address, subject, body)
+    except MailError as error:
+        raise TenantError(_N("Cannot mail %(email)s: %(why)s"), email=address,
+                          why=str(error)) from error

@@ -23,6 +23,7 @@ from .accounts import _N
 from .extensions import db
 from .listing import Col, ListFilter, RowAction
 from .models import Authorization, Channel, Enterprise, PermissionType, Status
+from .public_url import external_url
 from .scoped_view import ScopedInterface
 from .views import FastScopedModelView, _country_field, _flag, _fmt_time
 
@@ -34,11 +35,56 @@ def registered_email(form, field):
     try:
         validate_email(field.data, check_deliverability=False, test_environment=True)
     except EmailNotValidError as error:
-        raise ValidationError(gettext("Not a valid email address.")) from error
+        raise ValidationError(gettext(tenant_accounts.EMAIL_REFUSED)) from error
+
+
+def email_free(model):
+    """A form validator: an address registered anywhere is refused on the field, exactly as
+    a malformed one is (pre_add/pre_update check again in the saving transaction). Only the
+    platform administrator, who sees every tenant, is told that it is taken."""
+
+    def validator(form, field):
+        session = db.session
+        pk = scope.parse_pk(getattr(form, "_id", None))  # FAB sets it on the edit form
+        tenant = session.get(model, pk) if pk else None
+        email = tenant_accounts.normalized_email(field.data)
+        if field.errors or not email or (tenant is not None and email == tenant.email):
+            return  # refused already, or unchanged: nothing new is claimed
+        owner = {"enterprise" if model is Enterprise else "channel": tenant}
+        try:
+            tenant_accounts.check_email_free(
+                session, email, tenant_accounts.master_account(session, tenant)
+                if tenant is not None else None, **owner)
+        except tenant_accounts.EmailTaken:
+            principal = scope.current_principal()
+            if principal.is_admin:
+                raise ValidationError(gettext(tenant_accounts.EMAIL_TAKEN_PRECISE,
+                                              email=email)) from None
+            raise ValidationError(gettext(tenant_accounts.EMAIL_REFUSED)) from None
+
+    return validator
+
+
+def login_changeable(model):
+    """A form validator: once a tenant's administrator has signed in, moving its login to
+    another address is refused on the field (pre_update checks again when saving)."""
+
+    def validator(form, field):
+        pk = scope.parse_pk(getattr(form, "_id", None))  # FAB sets it on the edit form
+        tenant = db.session.get(model, pk) if pk else None
+        if field.errors or tenant is None or not field.data:
+            return
+        try:
+            tenant_accounts.check_login_changeable(
+                tenant, tenant_accounts.master_account(db.session, tenant), field.data)
+        except tenant_accounts.LoginOwned as refused:
+            raise ValidationError(str(refused)) from None
+
+    return validator
 
 
 def _login_url():
-    return url_for("YmcsAuthDBView.login", _external=True)
+    return external_url("YmcsAuthDBView.login")
 
 
 class _TenantActionsMixin:
@@ -165,7 +211,8 @@ class ChannelModelView(_TenantActionsMixin, FastScopedModelView):
     }
     edit_form_extra_fields = {k: v for k, v in add_form_extra_fields.items() if k != "parent"}
     validators_columns = {
-        "email": [DataRequired(), Length(max=320), registered_email],
+        "email": [DataRequired(), Length(max=320), registered_email,
+                  login_changeable(Channel), email_free(Channel)],
         "name": [DataRequired(), Length(max=128)],
         "contact": [Length(max=128)], "phone": [Optional(), Length(max=32)],
         "address": [Optional(), Length(max=255)],
@@ -283,7 +330,8 @@ class EnterpriseModelView(_TenantActionsMixin, FastScopedModelView):
                               if k != "permission_type"}
     validators_columns = {
         "name": [DataRequired(), Length(max=128)],
-        "email": [Optional(), Length(max=320), registered_email],
+        "email": [Optional(), Length(max=320), registered_email,
+                  login_changeable(Enterprise), email_free(Enterprise)],
         "contact": [Length(max=128)], "phone": [Optional(), Length(max=32)],
         "address": [Optional(), Length(max=255)],
     }

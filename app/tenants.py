@@ -59,8 +59,28 @@ def channel_own_enterprise(channel):
 
 
 def freeze(items):
-    """Freeze channels or enterprises; returns how many changed (freezing twice is a no-op)."""
-    return _set_status(items, Status.frozen)
+    """Freeze channels or enterprises; returns how many changed (freezing twice is a no-op).
+    Their accounts' sessions end with it: a cookie kept aside must not work again after an
+    unfreeze."""
+    changed = _set_status(items, Status.frozen)
+    _end_sessions_of(items)
+    return changed
+
+
+def _end_sessions_of(items):
+    from sqlalchemy import or_, select
+    from sqlalchemy.orm import object_session
+
+    from .models import Account
+    from .server_sessions import end_sessions
+
+    session = object_session(items[0]) if items else None
+    if session is None:
+        return
+    channels = [i.id for i in items if isinstance(i, Channel)]
+    enterprises = [i.id for i in items if isinstance(i, Enterprise)]
+    end_sessions(session, session.execute(select(Account.id).where(or_(
+        Account.channel_id.in_(channels), Account.enterprise_id.in_(enterprises)))).scalars())
 
 
 def unfreeze(items):
@@ -101,13 +121,21 @@ def delete_channel_leftovers(session, channel):
         session.delete(own)
     for account in _accounts(session, channel_id=channel.id,
                              kind=AccountKind.channel_master):
-        session.delete(account)
+        _delete_account(session, account)
 
 
 def delete_enterprise_accounts(session, enterprise):
     """An enterprise's administrator accounts go with the (empty) enterprise."""
     for account in _accounts(session, enterprise_id=enterprise.id):
-        session.delete(account)
+        _delete_account(session, account)
+
+
+def _delete_account(session, account):
+    from .server_sessions import end_sessions
+
+    # Its sessions go too: an id a later account may reuse must not find one signed in.
+    end_sessions(session, [account.id])
+    session.delete(account)
 
 
 def check_enterprise_deletable(session, enterprise, allow_channel_own=False):
@@ -137,6 +165,20 @@ def needs_authorization_answer(enterprise) -> bool:
     are asked (RPS enterprises' devices need no authorization)."""
     return (enterprise.permission_type == PermissionType.device_management
             and enterprise.has_master_admin and enterprise.authorization_answered_on is None)
+
+
+NOT_YOURS_TO_ANSWER = _N("Only the enterprise's own administrator, signed in with a password "
+                         "of its own, may answer the channel's authorization.")
+
+
+def answer_authorization(enterprise, account, accept, visiting, now=None):
+    """The enterprise's answer, valid only from a session its own administrator opened with a
+    password of its own: not a channel visiting it ("go to the platform"), not another
+    account, not a password someone else set (a channel's reset) and it has not replaced."""
+    if (visiting or account is None or account.kind != AccountKind.enterprise
+            or account.enterprise_id != enterprise.id or account.must_change_password):
+        raise TenantError(NOT_YOURS_TO_ANSWER)
+    (grant_authorization if accept else revoke_authorization)(enterprise, now)
 
 
 def grant_authorization(enterprise, now=None):

@@ -39,6 +39,7 @@ import os
 import random
 import re
 import resource
+import secrets
 import signal
 import statistics
 import subprocess
@@ -52,7 +53,9 @@ sys.path.insert(0, BENCH_DIR)
 
 from bench_list import cpu_seconds, free_port, loadavg, run_wrk, stop, wait_ready  # noqa: E402
 
-SECRET = "bench-secret-not-for-production"
+# A fresh key per run: create_app refuses a known one, and a server left running must not
+# accept cookies anyone could sign.
+SECRET = secrets.token_hex(32)
 LUA = os.path.join(BENCH_DIR, "wrk_cwmp.lua")
 RESULTS = os.path.join(BENCH_DIR, "results")
 HELLO_PATH = "/acs/health"
@@ -146,7 +149,8 @@ def prepare_database(server, name, devices, reseed):
 
 def seed_devices(conn, enterprise_id, devices):
     """The devices as the ACS leaves them after a first session: bound, connection-request
-    credentials set (so no setup is queued), data model and memory total known, offline."""
+    credentials set (so no setup is queued), their free first session spent (acs_password
+    ''), data model and memory total known, offline."""
     from sqlalchemy import text
 
     conn.execute(text("SET SESSION unique_checks = 0, foreign_key_checks = 0"))
@@ -157,12 +161,12 @@ def seed_devices(conn, enterprise_id, devices):
             INSERT INTO device (mac, model, firmware, ip, enterprise_id, online, created_on,
                                 manufacturer, oui, product_class, serial, data_model,
                                 periodic_interval, cr_username, cr_password, has_work,
-                                cpu_usage, memory_total, memory_free)
+                                cpu_usage, memory_total, memory_free, acs_password)
             SELECT CONCAT('{MAC_PREFIX}', LPAD(LOWER(HEX(s.seq)), 6, '0')), 'SIP-T54W',
                    '96.86.0.90', CONCAT('10.', (s.seq >> 16) & 255, '.', (s.seq >> 8) & 255,
                    '.', s.seq & 255), {int(enterprise_id)}, 0, NOW(), 'Yealink', '001565',
                    'SIP-T54W', CONCAT('8015', LPAD(s.seq, 8, '0')), 'Device', 900,
-                   CONCAT('cr', s.seq), 'bench-cr-password', 0, 5, 262144, 120000
+                   CONCAT('cr', s.seq), 'bench-cr-password', 0, 5, 262144, 120000, ''
             FROM seq_{lo}_to_{hi} s
         """))
         conn.commit()

@@ -36,6 +36,7 @@ growth above the process's RSS when it started.
 import argparse
 import json
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -46,7 +47,9 @@ BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(BENCH_DIR)
 sys.path.insert(0, REPO)
 
-SECRET = "bench-secret-not-for-production"
+# A fresh key per run: create_app refuses a known one, and a server left running must not
+# accept cookies anyone could sign.
+SECRET = secrets.token_hex(32)
 TARGETS = {"ratio_max": 1.2, "rss_mb_max": 100}
 ROOT_NAME = "bench-export-root"
 OTHER_NAME = "bench-export-other"

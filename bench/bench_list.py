@@ -29,6 +29,7 @@ import http.client
 import json
 import os
 import re
+import secrets
 import shutil
 import socket
 import statistics
@@ -48,7 +49,9 @@ import seed  # noqa: E402  (bench/seed.py, next to this file)
 
 LIST_PATH = "/devicemodelview/list/"
 HAND_PATH = "/devices"
-SECRET = "bench-secret-not-for-production"
+# A fresh key per run: create_app refuses a known one, and a server left running must not
+# accept cookies anyone could sign.
+SECRET = secrets.token_hex(32)
 TARGETS = {"ratio_min": 0.25, "sql_max": 6, "latency_ms_max": 150.0}
 
 

@@ -42,6 +42,7 @@ import fnmatch
 import json
 import os
 import re
+import secrets
 import signal
 import statistics
 import sys
@@ -56,7 +57,9 @@ sys.path.insert(0, BENCH_DIR)
 import seed_orders  # noqa: E402  (bench/seed_orders.py, next to this file)
 
 TARGET_MS = 150.0
-SECRET = "bench-secret-not-for-production"
+# A fresh key per run: create_app refuses a known one, and a server left running must not
+# accept cookies anyone could sign.
+SECRET = secrets.token_hex(32)
 LISTS = {"orders": "/ordermodelview/list/", "statements": "/statementmodelview/list/"}
 # The lists' default order, sortable columns (key -> SQL column) and their date ranges.
 DEFAULT_SORT = {"orders": ("id", True), "statements": ("created_on", True)}

@@ -47,3 +47,12 @@ apt_install() {
     fi
     rm -f "$out"
 }
+
+# ensure_secret_key: unless SECRET_KEY is set, make sure SECRET_KEY_FILE (default
+# instance/secret_key) holds a random key, made on the first run (mode 0600) and kept after.
+ensure_secret_key() {
+    if [ -n "${SECRET_KEY:-}" ]; then
+        return 0
+    fi
+    (cd "$YMCS_ROOT" && "$VENV/bin/python" -m app.secret_key)
+}

@@ -7,22 +7,40 @@ cd "$YMCS_ROOT"
 
 ensure_venv requirements.txt
 export PATH="$VENV/bin:$PATH"
+# create_app refuses a missing or public SECRET_KEY: make a random one once, kept in instance/.
+ensure_secret_key
+
+HOST="${HOST:-127.0.0.1}"
+PORT="${PORT:-8080}"
+# Links in mail are built from PUBLIC_URL, never from a request's Host header. Bound to every
+# interface, the demo names itself by this machine's first IPv4 address.
+if [ -z "${PUBLIC_URL:-}" ]; then
+    case "$HOST" in
+        0.0.0.0|::)
+            url_host="$(hostname -I 2>/dev/null | tr ' ' '\n' | grep -m1 -E '^[0-9.]+$' || true)" ;;
+        *:*) url_host="[$HOST]" ;;
+        *) url_host="$HOST" ;;
+    esac
+    export PUBLIC_URL="http://${url_host:-127.0.0.1}:$PORT"
+fi
 
 log "migrating the database (${DATABASE_URL:-embedded SQLite under ${YMCS_INSTANCE_DIR:-instance/}})"
 flask --app app:create_app db upgrade
 log "seeding the demo data"
 flask --app app:create_app ymcs demo
 
-HOST="${HOST:-127.0.0.1}"
-PORT="${PORT:-8080}"
 # Demo phones report every minute (production default: 15) so their charts move while you look.
 export DEVICE_PERIODIC_INTERVAL="${DEVICE_PERIODIC_INTERVAL:-60}"
 if [ "${DEMO_FLEET_SIZE:-20}" != "0" ]; then
+    # The simulated phones listen on 127.0.0.1: let "Connect now" reach them there (a
+    # connection request still goes only to the address a device's session came from).
+    export CONNECTION_REQUEST_ALLOW_LOOPBACK="${CONNECTION_REQUEST_ALLOW_LOOPBACK:-1}"
     log "starting ${DEMO_FLEET_SIZE:-20} simulated phones against http://127.0.0.1:$PORT/acs" \
         "(DEMO_FLEET_SIZE=0 turns them off)"
     flask --app app:create_app ymcs fleet --acs-url "http://127.0.0.1:$PORT/acs" &
     FLEET_PID=$!
     trap 'kill $FLEET_PID 2>/dev/null || true' EXIT
 fi
-log "serving http://$HOST:$PORT/ (Ctrl-C stops it)"
+log "serving http://$HOST:$PORT/ as $PUBLIC_URL (PUBLIC_URL; other host names get 400 unless" \
+    "listed in TRUSTED_HOSTS) (Ctrl-C stops it)"
 flask --app app:create_app run --host "$HOST" --port "$PORT"

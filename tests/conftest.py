@@ -48,13 +48,19 @@ def create_test_database(tmp_dir):
 
 TEST_SETTINGS = {
     "TESTING": True,
-    "SECRET_KEY": "test-secret",
+    # The suite's own key: create_app refuses a short or known one.
+    "SECRET_KEY": "test-secret-of-the-test-suite-only-0123456789",
+    # The test client's default host; the browser tests serve on 127.0.0.1.
+    "PUBLIC_URL": "http://localhost",
+    "TRUSTED_HOSTS": ["localhost", "127.0.0.1"],
     "SCHEDULER_MODE": "off",
     # Tests log in hundreds of times from 127.0.0.1; test_security checks the real limit.
     "AUTH_RATE_LIMIT": "100000 per second",
     "MAIL_SERVER": "127.0.0.1",
     "MAIL_PORT": SMTP_PORT,
     "MAIL_TIMEOUT": 2,
+    # The simulated phones live on 127.0.0.1; tests/test_connreq.py checks the refusal.
+    "CONNECTION_REQUEST_ALLOW_LOOPBACK": True,
 }
 
 

@@ -6,6 +6,7 @@ included, which the unique JobRun ledger would hide.
 """
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -48,7 +49,7 @@ def scheduler_env(database_url, tmp_path, tick, lease):
         YMCS_EXTRA_JOBS="tests.jobs_fixture:register",
         YMCS_TEST_TICK_LOG=str(tmp_path / "ticks.log"),
         YMCS_INSTANCE_DIR=str(tmp_path),
-        SECRET_KEY="test-secret",
+        SECRET_KEY=secrets.token_hex(32),  # create_app refuses a short one
         PYTHONPATH=str(ROOT),
     )
     return env

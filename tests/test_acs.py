@@ -136,13 +136,98 @@ def test_wrong_password_and_foreign_credentials_are_refused(client, db_session, 
     assert device(db_session, mac).enterprise_id == ent.E
 
 
-def test_preregistered_mac_connects_without_credentials(client, db_session, ent):
+def _row(session, mac):
+    d = device(session, mac)
+    return (d.model, d.cr_url, d.last_seen, d.online, d.ip, d.remote_ip, d.acs_password)
+
+
+def test_bound_device_without_or_with_wrong_credentials_gets_401_and_nothing_changes(
+        client, db_session, ent):
+    mac = new_mac()
+    assert client.post("/acs", data=inform(mac), headers=ent.headers).status_code == 200
+    client.post("/acs")  # ends the session
+    d = device(db_session, mac)
+    cmd = commands.queue_command(db_session, d, "upload",
+                                 {"file_type": "2 Vendor Log File"}, by="tester")
+    db_session.commit()
+    before, commands_before = _row(db_session, mac), [
+        (c.id, c.status, c.attempts) for c in queued(db_session, d.id)]
+    forged = inform(mac, ["1 BOOT"], params={
+        "Device.ManagementServer.ConnectionRequestURL": "http://203.0.113.9/evil",
+        "Device.DeviceInfo.SoftwareVersion": "6.6.6"})
+    for headers in ({}, basic(ent.user, ent.password + "x"), basic(f"dev{d.id}", "guess"),
+                    {"Authorization": "Digest username=\"ent1\", response=\"x\""}):
+        other = client.application.test_client()  # no cookie of an earlier session
+        r = other.post("/acs", data=forged, headers=headers)
+        assert r.status_code == 401, headers
+        assert any(v.startswith("Digest ") for v in r.headers.getlist("WWW-Authenticate"))
+        assert "cwmp_session" not in r.headers.get("Set-Cookie", "")
+        # and the empty POST that would hand out the queue hands out nothing
+        r = other.post("/acs")
+        assert r.status_code == 204 and not r.data
+    assert _row(db_session, mac) == before
+    assert [(c.id, c.status, c.attempts) for c in queued(db_session, d.id)] == commands_before
+    assert db_session.get(DeviceCommand, cmd.id).upload_token is None
+
+
+def test_preregistered_mac_gets_one_first_session_that_sets_its_own_credentials(
+        client, db_session, ent):
     mac = new_mac()
     db_session.add(Device(mac=mac, enterprise_id=ent.E))
     db_session.commit()
-    r = client.post("/acs", data=inform(mac, ["1 BOOT"]))
+    did = device(db_session, mac).id
+    r = client.post("/acs", data=inform(mac, ["0 BOOTSTRAP", "1 BOOT"]))
     assert r.status_code == 200
     assert device(db_session, mac).online
+    assert b"GetParameterValues" in client.post("/acs").data  # CPU/memory first
+    body = client.post("/acs", data=gpv_response({})).data.decode()  # then the set-up
+    assert "SetParameterValues" in body
+    assert f"<Name>Device.ManagementServer.Username</Name><Value xsi:type=\"xsd:string\">" \
+           f"dev{did}</Value>" in body
+    password = device(db_session, mac).acs_password
+    assert password and password in body
+    # the free session is spent: without credentials, or with a wrong one, a 401
+    stranger = client.application.test_client()
+    assert stranger.post("/acs", data=inform(mac)).status_code == 401
+    assert stranger.post("/acs", data=inform(mac),
+                         headers=basic(f"dev{did}", password + "x")).status_code == 401
+    # the device's own credentials open its sessions, and no other device's
+    assert stranger.post("/acs", data=inform(mac),
+                         headers=basic(f"dev{did}", password)).status_code == 200
+    other = new_mac()
+    db_session.add(Device(mac=other, enterprise_id=ent.E))
+    db_session.commit()
+    assert client.application.test_client().post(
+        "/acs", data=inform(other), headers=basic(f"dev{did}", password)).status_code == 401
+    # (the other pre-registered device still has its own first session)
+    assert device(db_session, other).acs_password is None
+
+
+def test_preregistered_device_that_used_the_enterprise_credentials_has_no_free_session(
+        client, db_session, ent):
+    mac = new_mac()
+    db_session.add(Device(mac=mac, enterprise_id=ent.E))
+    db_session.commit()
+    assert client.post("/acs", data=inform(mac), headers=ent.headers).status_code == 200
+    assert device(db_session, mac).acs_password == ""
+    assert client.application.test_client().post("/acs", data=inform(mac)).status_code == 401
+
+
+def test_first_contact_is_claimed_once_even_by_two_requests_at_once(app, db_session, ent):
+    from app.device_ops import inventory
+
+    mac = new_mac()
+    db_session.add(Device(mac=mac, enterprise_id=ent.E))
+    db_session.commit()
+    did = device(db_session, mac).id
+    acs = app.extensions["ymcs_acs"]
+    with acs.fast.connect() as conn:
+        first = inventory.authenticate(conn, mac, None, "test-secret")
+        second = inventory.authenticate(conn, mac, None, "test-secret")
+        assert first[2] and second[2]  # both read "never connected" before either wrote
+        claims = [inventory.claim_first_contact(conn, did) for _ in (first, second)]
+    assert claims[0] and claims[1] is None
+    assert device(db_session, mac).acs_password == claims[0]
 
 
 def test_binding_respects_the_device_quota(client, db_session, fresh_tree):
@@ -275,6 +360,51 @@ def test_a_fault_answer_fails_the_command_with_its_code(client, db_session, ent)
     retried = commands.retry_command(db_session, failed, by="tester")
     db_session.commit()
     assert retried.status == CommandStatus.queued and retried.id != failed.id
+
+
+@pytest.mark.parametrize("code", ["184467440737095516160", "-1", "abc", "9 005"])
+def test_a_fault_code_that_is_no_cwmp_code_fails_the_command_without_a_500(client, db_session,
+                                                                            ent, code):
+    d = bound_device(client, db_session, ent)
+    cmd = commands.queue_command(db_session, d, "reboot", {}, by="tester")
+    db_session.commit()
+    assert b"<cwmp:Reboot>" in first_rpc(client, d, ent).data
+    body = (f'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" '
+            f'xmlns:cwmp="{NS}"><soap:Header><cwmp:ID>x</cwmp:ID></soap:Header><soap:Body>'
+            "<soap:Fault><faultcode>Client</faultcode><faultstring>CWMP fault</faultstring>"
+            f"<detail><cwmp:Fault><FaultCode>{code}</FaultCode><FaultString>odd</FaultString>"
+            "</cwmp:Fault></detail></soap:Fault></soap:Body></soap:Envelope>").encode()
+    assert client.post("/acs", data=body).status_code == 204
+    db_session.commit()
+    failed = db_session.get(DeviceCommand, cmd.id)
+    assert failed.status == CommandStatus.failed and failed.fault_string == "odd"
+    assert failed.fault_code == 0
+
+
+def test_a_transfer_fault_with_an_odd_code_still_fails_the_transfer(client, db_session, ent):
+    d = bound_device(client, db_session, ent)
+    cmd = commands.queue_command(db_session, d, "download", {"file_type": "1 Firmware Upgrade "
+                                 "Image", "url": "http://192.0.2.1/fw.rom"}, by="tester")
+    db_session.commit()
+    assert b"<cwmp:Download>" in first_rpc(client, d, ent).data
+    client.post("/acs", data=response("DownloadResponse", "<Status>1</Status>"))
+    client.post("/acs", data=inform(d.mac, ["7 TRANSFER COMPLETE"]), headers=ent.headers)
+    r = client.post("/acs", data=response(
+        "TransferComplete", f"<CommandKey>cmd{cmd.id}</CommandKey><FaultStruct><FaultCode>"
+        "99999999999999999999999</FaultCode><FaultString>no space</FaultString></FaultStruct>"))
+    assert r.status_code == 200 and b"TransferCompleteResponse" in r.data
+    db_session.commit()
+    failed = db_session.get(DeviceCommand, cmd.id)
+    assert failed.status == CommandStatus.failed and failed.fault_string == "no space"
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://[::1]:99999/x", "http://host:port/"])
+def test_a_malformed_download_url_is_refused_with_a_message(db_session, ent, url):
+    d = db_session.execute(select(Device).where(Device.enterprise_id == ent.E)).scalars().first()
+    with pytest.raises(commands.CommandError):
+        commands.queue_command(db_session, d, "download",
+                               {"file_type": "1 Firmware Upgrade Image", "url": url}, by="t")
+    db_session.rollback()
 
 
 def test_unknown_cpe_method_gets_fault_9000_not_a_500(client, db_session, ent):
@@ -411,3 +541,37 @@ def test_the_device_jobs_run_and_are_registered(app):
     with app.app_context():
         jobs.sweep_devices_job()
         jobs.prune_device_data_job()
+
+
+def test_session_cookie_is_secure_when_configured(app, db_session, ent):
+    from .conftest import make_app
+
+    plain = app.test_client().post("/acs", data=inform(new_mac()), headers=ent.headers)
+    assert plain.status_code == 200 and "Secure" not in plain.headers["Set-Cookie"]
+    secure_app = make_app(app.config["SQLALCHEMY_DATABASE_URI"], CWMP_COOKIE_SECURE=True)
+    r = secure_app.test_client().post("/acs", data=inform(new_mac()), headers=ent.headers)
+    assert r.status_code == 200
+    cookie = r.headers["Set-Cookie"]
+    assert cookie.startswith("cwmp_session=") and "Secure" in cookie and "HttpOnly" in cookie
+
+
+def test_upload_url_is_built_from_acs_public_url_not_the_host_header(client, db_session, ent,
+                                                                    monkeypatch):
+    monkeypatch.setitem(client.application.config, "ACS_PUBLIC_URL",
+                        "https://acs.example.com/acs")
+    d = bound_device(client, db_session, ent)
+    commands.queue_command(db_session, d, "upload", {"file_type": "2 Vendor Log File"},
+                           by="tester")
+    db_session.commit()
+    body = first_rpc(client, d, ent).data.decode()
+    url = body.split("<URL>")[1].split("</URL>")[0]
+    assert url.startswith("https://acs.example.com/acs/upload/")
+
+
+def test_a_host_outside_trusted_hosts_is_refused_before_anything_is_read(client, db_session,
+                                                                         ent):
+    mac = new_mac()
+    r = client.post("/acs", data=inform(mac), headers={**ent.headers, "Host": "evil.example"})
+    assert r.status_code == 400 and device(db_session, mac) is None
+    r = client.post("/acs", data=inform(mac), headers={**ent.headers, "Host": "127.0.0.1"})
+    assert r.status_code == 200

@@ -62,7 +62,7 @@ def run(session, phone, kind, arguments=None, timeout=20.0):
     device = device_of(session, phone.mac)
     queued = commands.queue_command(session, device, kind, arguments, by="tester")
     session.commit()
-    woke = connreq.wake_device(device, timeout=5)
+    woke = connreq.wake_device(device, timeout=5, allow_loopback=True)
     assert woke.ok, str(woke)
     wait_until(lambda: command(session, queued.id).status in (CommandStatus.done,
                                                               CommandStatus.failed), timeout)
@@ -193,7 +193,7 @@ def test_connection_request_with_wrong_credentials_is_refused(db_session, fleet)
     device = device_of(db_session, phone.mac)
     device.cr_password = "not-the-password"
     sessions = len(phone.sessions)
-    woke = connreq.wake_device(device, timeout=5)
+    woke = connreq.wake_device(device, timeout=5, allow_loopback=True)
     assert not woke.ok and woke.params == {"status": 401}
     time.sleep(0.5)
     assert len(phone.sessions) == sessions

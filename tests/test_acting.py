@@ -195,3 +195,29 @@ def test_bad_authorization_answer_is_400_and_changes_nothing(app, fresh_tree, lo
     assert browser.post("/authorization/answer", data={"choice": "maybe"}).status_code == 400
     with app.app_context():
         assert db.session.get(Enterprise, fresh_tree.E).authorization_answered_on is None
+
+
+# --- who may answer (security review, point 3) -------------------------------------------------
+
+def test_only_the_enterprises_own_administrator_answers(db_session, fresh_tree):
+    from app import tenants
+
+    enterprise = db_session.get(Enterprise, fresh_tree.E)
+    own = db_session.get(Account, fresh_tree.ent)
+    refused = [
+        (own, True),  # a channel visiting the enterprise ("go to the platform")
+        (db_session.get(Account, fresh_tree.c), False),  # the channel itself
+        (db_session.get(Account, fresh_tree.rps), False),  # another enterprise's admin
+    ]
+    for account, visiting in refused:
+        with pytest.raises(tenants.TenantError, match="own administrator"):
+            tenants.answer_authorization(enterprise, account, True, visiting)
+    # a password someone else set (a channel's reset), not yet replaced by its own
+    own.must_change_password = True
+    with pytest.raises(tenants.TenantError, match="own administrator"):
+        tenants.answer_authorization(enterprise, own, False, visiting=False)
+    assert enterprise.authorization == Authorization.accepted
+    own.must_change_password = False
+    tenants.answer_authorization(enterprise, own, False, visiting=False)
+    assert enterprise.authorization == Authorization.rejected
+    db_session.rollback()

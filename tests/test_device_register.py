@@ -2,6 +2,7 @@
 then the screens with another tree's ids."""
 
 import os
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -10,6 +11,7 @@ from app.device_ops import inventory
 from app.extensions import db
 from app.models import Device, DeviceSample, Enterprise, utcnow
 from app.orders import QuotaExceeded
+from app.rps import MAC_REFUSED
 
 from .acs_support import give_quota, inform
 
@@ -35,24 +37,25 @@ def test_preregistration_normalizes_the_mac_and_counts_against_the_quota(db_sess
     assert "001565abcd02" not in devices_of(db_session, e.id)
 
 
-@pytest.mark.parametrize("mac, template", [
-    ("00:15:65:zz:00:01", inventory.BAD_MAC), ("", inventory.BAD_MAC),
-    ("001565abcd01abcd", inventory.BAD_MAC)])
-def test_bad_macs_are_refused(db_session, fresh_tree, mac, template):
+@pytest.mark.parametrize("mac", ["00:15:65:zz:00:01", "", "001565abcd01abcd"])
+def test_bad_macs_are_refused(db_session, fresh_tree, mac):
     e = db_session.get(Enterprise, fresh_tree.E)
     give_quota(db_session, e.id, 10)
     with pytest.raises(inventory.DeviceError) as refused:
         inventory.preregister_device(db_session, e, mac)
-    assert refused.value.template == template
+    assert refused.value.template == MAC_REFUSED
 
 
-def test_a_taken_mac_and_an_rps_enterprise_are_refused(db_session, fresh_tree):
+def test_a_taken_mac_reads_like_a_malformed_one_and_an_rps_enterprise_is_refused(
+        db_session, fresh_tree):
     e = db_session.get(Enterprise, fresh_tree.E)
     give_quota(db_session, e.id, 10)
     taken = devices_of(db_session, fresh_tree.SE)[0]  # another tree's device
     with pytest.raises(inventory.DeviceError) as refused:
         inventory.preregister_device(db_session, e, taken)
-    assert refused.value.template == inventory.TAKEN_MAC
+    with pytest.raises(inventory.DeviceError) as malformed:
+        inventory.preregister_device(db_session, e, "00:15:65:zz:00:01")
+    assert str(refused.value) == str(malformed.value)
     with pytest.raises(inventory.DeviceError) as refused:
         inventory.preregister_device(db_session, db_session.get(Enterprise, fresh_tree.R),
                                      "001565abcd09")
@@ -88,9 +91,11 @@ def test_channel_registers_a_mac_for_its_enterprise_and_the_phone_connects(app, 
     assert r.status_code == 302 and "/devicemodelview/show/" in r.headers["Location"]
     with app.app_context():
         assert "001565abcd11" in devices_of(db.session, t.E)
-    # the pre-registered phone needs no credentials
+    # the pre-registered phone's first session needs no credentials; a second one does
     assert app.test_client().post("/acs", data=inform("001565abcd11", ["0 BOOTSTRAP"])
                                   ).status_code == 200
+    assert app.test_client().post("/acs", data=inform("001565abcd11", ["1 BOOT"])
+                                  ).status_code == 401
 
 
 def test_enterprise_admin_registers_for_its_own_enterprise_only(app, login, fresh_tree):
@@ -126,13 +131,33 @@ def test_bad_input_and_no_quota_show_a_message_and_store_nothing(app, login, fre
     t = fresh_tree
     c = login(t.c_email, t.password)
     r = c.post(REGISTER, {"enterprise": t.E, "mac": "not-a-mac"})
-    assert r.status_code == 400 and "Not a MAC address" in r.get_data(as_text=True)
+    assert r.status_code == 400 and "This MAC address cannot be used" in r.get_data(as_text=True)
     r = c.post(REGISTER, {"enterprise": t.E, "mac": "001565abcd41"})  # E has no order
     assert r.status_code == 400 and "may manage 0 devices" in r.get_data(as_text=True)
     r = c.post(REGISTER, {"mac": "001565abcd41"})
     assert r.status_code == 400 and "Choose the enterprise" in r.get_data(as_text=True)
     with app.app_context():
         assert "001565abcd41" not in devices_of(db.session, t.E)
+
+
+def test_another_trees_mac_is_refused_in_the_words_of_a_malformed_one(app, login, fresh_tree):
+    t = fresh_tree
+    with app.app_context():
+        give_quota(db.session, t.E, 10)
+        theirs = devices_of(db.session, t.SE)[0]
+    c = login(t.c_email, t.password)
+
+    def alert(mac):
+        r = c.post(REGISTER, {"enterprise": t.E, "mac": mac})
+        assert r.status_code == 400
+        return re.findall(r'class="alert[^"]*"[^>]*>(.*?)</div>', r.get_data(as_text=True),
+                          re.S)
+
+    assert alert(theirs) == alert("00:15:65:zz:00:01")
+    assert "cannot be used" in " ".join(alert(theirs))
+    with app.app_context():
+        assert theirs in devices_of(db.session, t.SE) and theirs not in devices_of(db.session,
+                                                                                    t.E)
 
 
 def test_remove_is_a_post_in_scope_only(app, login, fresh_tree):

@@ -203,6 +203,24 @@ def test_an_enterprise_filter_out_of_scope_shows_nothing(app, login, devs):
         f"{LIST}?model={t.model}&enterprise=abc").get_data(as_text=True))
 
 
+def test_model_filter_lists_only_models_of_devices_in_scope(app, login, devs):
+    t = devs
+    theirs, rejecting = f"S-only-{t.prefix}", f"ER-only-{t.prefix}"
+    with app.app_context():
+        _device(db.session, t.SE, theirs)
+        _device(db.session, t.ER, rejecting)  # in A's tree, but its devices are not A's to see
+        db.session.commit()
+
+    def options(email):
+        page = login(email, t.password).get(LIST).get_data(as_text=True)
+        return set(re.findall(r'<option value="([^"]*)"', page))
+
+    mine = options(t.a_email)
+    assert t.model in mine and theirs not in mine and rejecting not in mine
+    assert theirs in options(t.s_email)
+    assert {t.model, theirs, rejecting} <= options(t.admin_email)
+
+
 def test_enterprise_search_box_lists_only_enterprises_in_scope(login, devs):
     t = devs
     names = [r["text"] for r in login(t.b_email, t.password).get(
@@ -490,6 +508,7 @@ def _point_at(app, device_id, url, username="acs", password="cr-pass"):
     with app.app_context():
         device = db.session.get(Device, device_id)
         device.cr_url, device.cr_username, device.cr_password = url, username, password
+        device.remote_ip = "127.0.0.1"  # its last session came from where it listens
         db.session.commit()
 
 

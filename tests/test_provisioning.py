@@ -20,7 +20,7 @@ from app.device_ops import auth, yealink_cfg
 from app.extensions import db
 from app.models import Device, Enterprise, RpsDevice, Status
 
-from .conftest import ids_of
+from .conftest import TEST_SETTINGS, ids_of
 from .tree import build_tree
 
 COMMON = "/provisioning/y000000000000.cfg"
@@ -187,7 +187,10 @@ def test_every_hardware_code_gets_the_same_common_file(client, pt, name):
         client.get(COMMON, headers=headers).get_data()
 
 
-def test_acs_url_is_this_servers_by_default(client, pt):
+def test_acs_url_is_this_servers_by_default(app, client, pt, monkeypatch):
+    # A name the server answers to; any other Host gets 400 (tests/test_public_url.py).
+    monkeypatch.setitem(app.config, "TRUSTED_HOSTS", [*app.config["TRUSTED_HOSTS"],
+                                                      "dm.example.org"])
     response = client.get(COMMON, headers=basic(*creds(pt, "E")),
                           base_url="https://dm.example.org:8443")
     assert parse_cfg(response)["static.managementserver.url"] == "https://dm.example.org:8443/acs"
@@ -322,7 +325,8 @@ def test_a_digest_answer_for_another_file_is_refused(client, pt):
 
 
 @pytest.mark.parametrize("nonce", [
-    auth.make_nonce("test-secret", now=time.time() - auth.NONCE_SECONDS - 5),  # expired
+    # ours, but expired
+    auth.make_nonce(TEST_SETTINGS["SECRET_KEY"], now=time.time() - auth.NONCE_SECONDS - 5),
     auth.make_nonce("another-secret"),  # not ours
     "123.abc", "", "é.é",
 ])

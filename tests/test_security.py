@@ -1,7 +1,7 @@
 """Baseline security: CSRF, no state change by GET, idle sessions, login rate limit,
 the operation log, and a second create_app in one process."""
 
-import time
+import datetime
 
 import pytest
 from sqlalchemy import select
@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Enterprise, OperationLog, Status
 
-from .conftest import make_app
+from .conftest import Browser, make_app
 
 
 def _logs(app, **where):
@@ -66,25 +66,30 @@ def _session_cookie(response, name="session"):
 
 
 def test_session_is_permanent_with_a_30_minute_idle_lifetime(app, tree, login):
-    browser = login(tree.a_email, tree.password)
-    response = browser.get("/enterprisemodelview/list/")
+    from email.utils import parsedate_to_datetime
+
+    response = Browser(app).login(tree.a_email, tree.password)
     cookie = _session_cookie(response)
     assert cookie and "Expires=" in cookie
+    expires = parsedate_to_datetime(cookie.split("Expires=")[1].split(";")[0])
+    left = (expires - datetime.datetime.now(datetime.UTC)).total_seconds()
+    assert 29 * 60 < left <= 30 * 60
     assert app.permanent_session_lifetime.total_seconds() == 30 * 60
 
 
-def test_a_session_idle_past_the_lifetime_is_logged_out(app, tree, login, monkeypatch):
-    browser = login(tree.a_email, tree.password)
+def test_a_session_idle_past_the_lifetime_is_logged_out(app, fresh_tree, login):
+    from sqlalchemy import update
+
+    from app.models import ServerSession, utcnow
+
+    browser = login(fresh_tree.a_email, fresh_tree.password)
     assert browser.get("/enterprisemodelview/list/").status_code == 200
-    # Re-sign the same session as if it had been written 31 minutes ago.
-    serializer = app.session_interface.get_signing_serializer(app)
-    with browser.client.session_transaction() as live:
-        data = dict(live)
-    real_time = time.time
-    monkeypatch.setattr(time, "time", lambda: real_time() - 31 * 60)
-    stale = serializer.dumps(data)
-    monkeypatch.setattr(time, "time", real_time)
-    browser.client.set_cookie("session", stale, domain="localhost")
+    # As if the last request were 31 minutes ago: the server-side expiry has passed.
+    with app.app_context():
+        db.session.execute(update(ServerSession).where(
+            ServerSession.account_id == fresh_tree.a).values(
+            expires_at=utcnow() - datetime.timedelta(minutes=1)))
+        db.session.commit()
     response = browser.get("/enterprisemodelview/list/")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 

@@ -95,7 +95,7 @@ def test_registered_email_must_be_unique_across_accounts(app, fresh_tree, login,
                                channel=str(fresh_tree.A))
     page = response.get_data(as_text=True) + browser.get("/enterprisemodelview/list/").get_data(
         as_text=True)
-    assert "already registered" in page
+    assert "This email address cannot be used." in page  # see test_email_refusals.py
     assert _one(app, Enterprise, name=f"{fresh_tree.prefix}-dup") is None
     assert _count(app, OutboxMessage) == before  # no mail for what was not created
 
@@ -243,3 +243,107 @@ def test_generated_enterprise_is_marked(app, tree, login):
     page = login(tree.a_email, tree.password).get(
         "/enterprisemodelview/list/?q=std-A").get_data(as_text=True)
     assert "Generated for the channel" in page
+
+
+# --- a login belongs to its owner once used (security review, point 3) ------------------------
+
+def _mails_to(app, smtp_server, email):
+    with app.app_context():
+        send_due_mail(db.session, app)
+    return [m.get_body(("plain",)).get_content() for rcpts, m in smtp_server.received
+            if email in rcpts]
+
+
+def _edit_enterprise_email(browser, fresh_tree, email):
+    return browser.post(f"/enterprisemodelview/edit/{fresh_tree.E}", data={
+        "name": f"{fresh_tree.prefix}-E", "has_master_admin": "y", "email": email,
+        "contact": "x"})
+
+
+def test_a_channel_cannot_take_over_an_enterprise_that_refused_it(app, fresh_tree, login,
+                                                                  smtp_server):
+    from app.models import Authorization
+
+    from .conftest import csrf_token_from
+
+    # The enterprise's administrator signs in with its own password and refuses its channel.
+    owner = login(fresh_tree.ent_email, fresh_tree.password)
+    owner.post("/authorization/answer", data={"choice": "reject"})
+    assert _one(app, Enterprise, id=fresh_tree.E).authorization == Authorization.rejected
+    channel = login(fresh_tree.c_email, fresh_tree.password)
+    mine = f"mine@{fresh_tree.prefix}.test"
+    registered = _one(app, Enterprise, id=fresh_tree.E).email
+
+    # 1. The channel moves the enterprise's registered email to its own: a form error.
+    response = _edit_enterprise_email(channel, fresh_tree, mine)
+    assert response.status_code == 200
+    assert "has signed in, so its login belongs to it" in response.get_data(as_text=True)
+    assert _one(app, Enterprise, id=fresh_tree.E).email == registered
+    assert _one(app, Account, id=fresh_tree.ent).username == fresh_tree.ent_email
+
+    # 2. Its password reset goes to the enterprise's own address, not the channel's.
+    channel.post(f"/enterprisemodelview/action/resetpassword/{fresh_tree.E}")
+    assert not _mails_to(app, smtp_server, mine)
+    temporary = _password_in(_mails_to(app, smtp_server, fresh_tree.ent_email)[-1])
+
+    # 3. The old password no longer opens the enterprise's portal, and the open session ended.
+    assert owner.get("/devicemodelview/list/").status_code == 302
+    refused = app.test_client()
+    token = csrf_token_from(refused.get("/login/").get_data(as_text=True))
+    assert "/login" in refused.post("/login/", data={
+        "username": fresh_tree.ent_email, "password": fresh_tree.password,
+        "csrf_token": token}).headers["Location"]
+
+    # 4. Even a session opened with the mailed temporary password (had the channel read that
+    # mailbox) cannot accept on the enterprise's behalf before choosing a password of its own.
+    intruder = Browser(app, fresh_tree.ent_email, temporary)
+    assert intruder.post("/authorization/answer", data={"choice": "accept"}).status_code == 403
+
+    # 5. Nor can the channel from its own session, or by "going to the platform".
+    assert channel.post("/authorization/answer", data={"choice": "accept"}
+                        ).status_code in (403, 404)
+    channel.post(f"/act-as/enterprise/{fresh_tree.E}")
+    assert 'id="acting-banner"' not in channel.get("/").get_data(as_text=True)
+
+    # The enterprise still refuses, and the channel sees none of its devices.
+    assert _one(app, Enterprise, id=fresh_tree.E).authorization == Authorization.rejected
+    assert f"{fresh_tree.prefix}-E<" not in channel.get(
+        "/devicemodelview/list/?psize=200").get_data(as_text=True)
+
+
+def test_a_sub_channels_login_belongs_to_it_once_used(app, fresh_tree, login):
+    login(fresh_tree.c_email, fresh_tree.password)  # C's administrator has signed in
+    parent = login(fresh_tree.b_email, fresh_tree.password)
+    response = parent.post(f"/channelmodelview/edit/{fresh_tree.C}", data={
+        "email": f"mine@{fresh_tree.prefix}.test", "name": f"{fresh_tree.prefix}-C",
+        "contact": "x"})
+    assert response.status_code == 200
+    assert "has signed in, so its login belongs to it" in response.get_data(as_text=True)
+    assert _one(app, Channel, id=fresh_tree.C).email != f"mine@{fresh_tree.prefix}.test"
+    assert _one(app, Account, id=fresh_tree.c).username == fresh_tree.c_email
+    # other fields stay editable, the email unchanged
+    response = parent.post(f"/channelmodelview/edit/{fresh_tree.C}", data={
+        "email": fresh_tree.c_email, "name": f"{fresh_tree.prefix}-C", "contact": "Carla"})
+    assert response.status_code == 302
+    assert _one(app, Channel, id=fresh_tree.C).contact == "Carla"
+
+
+def test_before_the_first_sign_in_both_addresses_are_told_of_a_new_login(app, fresh_tree,
+                                                                         login, smtp_server):
+    """A typo in the address may still be corrected while nobody has used the login."""
+    channel = login(fresh_tree.c_email, fresh_tree.password)
+    new = f"fixed@{fresh_tree.prefix}.test"
+    assert _edit_enterprise_email(channel, fresh_tree, new).status_code == 302
+    assert _one(app, Account, id=fresh_tree.ent).username == new
+    for address in (fresh_tree.ent_email, new):
+        (body,) = _mails_to(app, smtp_server, address)
+        assert f"changed from {fresh_tree.ent_email} to {new}" in body
+
+
+def test_the_owner_is_told_of_its_own_password_change(app, fresh_tree, login, smtp_server):
+    owner = login(fresh_tree.ent_email, fresh_tree.password)
+    owner.post("/account/password", data={
+        "old_password": fresh_tree.password, "new_password": "Mine-alone-1",
+        "repeat_password": "Mine-alone-1"})
+    (body,) = _mails_to(app, smtp_server, fresh_tree.ent_email)
+    assert "Your password was changed" in body

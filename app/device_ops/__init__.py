@@ -6,8 +6,14 @@ def init_device_ops(app):
     """Mount the ACS (a lean WSGI app beside Flask: no portal session, CSRF or menus on the
     devices' hot path) and the provisioning/RPS blueprint."""
     from ..extensions import csrf
+    from .connreq import parse_networks
     from .cwmp import mount_acs
     from .provisioning import provisioning_bp
+
+    try:  # a typo here must stop the start, not fail every "Connect now" later
+        parse_networks(app.config["CONNECTION_REQUEST_NETWORKS"])
+    except ValueError as exc:
+        raise RuntimeError(f"CONNECTION_REQUEST_NETWORKS: {exc}") from None
 
     csrf.exempt(provisioning_bp)
     app.register_blueprint(provisioning_bp)

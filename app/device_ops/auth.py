@@ -23,16 +23,29 @@ def new_secret(nbytes=18):
     return secrets.token_urlsafe(nbytes)
 
 
-def enterprise_id_of_username(username):
-    """'ent42' -> 42; anything else -> None."""
+def _id_of_username(username, prefix):
     username = username or ""
-    digits = username[3:]
+    digits = username[len(prefix):]
     # isascii: str.isdigit also accepts '²' and other digits int() refuses; one spelling
     # only ("ent007" is not ent7)
-    if (username.startswith("ent") and digits.isascii() and digits.isdigit()
+    if (username.startswith(prefix) and digits.isascii() and digits.isdigit()
             and len(digits) < 10 and not digits.startswith("0")):
         return int(digits)
     return None
+
+
+def enterprise_id_of_username(username):
+    """'ent42' -> 42; anything else -> None."""
+    return _id_of_username(username, "ent")
+
+
+def device_id_of_username(username):
+    """'dev42' -> 42 (a device's own ACS user); anything else -> None."""
+    return _id_of_username(username, "dev")
+
+
+def device_username(device_id):
+    return f"dev{device_id}"
 
 
 def ensure_acs_password(session, enterprise):

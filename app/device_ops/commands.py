@@ -117,7 +117,11 @@ def _check_host(host):
 
 def _check_url(url):
     url = str(url or "").strip()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (a port past 65535 raises here, not later on the device page)
+    except ValueError:  # "http://[::1": an unclosed IPv6 bracket
+        raise CommandError(BAD_URL) from None
     if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 512 or any(
             ch.isspace() for ch in url):
         raise CommandError(BAD_URL)

@@ -13,12 +13,13 @@ import hashlib
 import logging
 import os
 import secrets
+from urllib.parse import urlsplit
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import create_engine, event, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
-from werkzeug.exceptions import ClientDisconnected
+from werkzeug.exceptions import ClientDisconnected, SecurityError
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.wrappers import Request, Response
 
@@ -84,8 +85,15 @@ class AcsApp:
 
     def __call__(self, environ, start_response):
         request = Request(environ)
+        # The portal's TRUSTED_HOSTS rule, here too: URLs handed to devices may be built from
+        # the Host header (without ACS_PUBLIC_URL), so only a host we answer to is taken.
+        request.trusted_hosts = self.config.get("TRUSTED_HOSTS") or None
         try:
+            request.host  # noqa: B018  (raises SecurityError for a host not trusted)
             response = self.dispatch(request)
+        except SecurityError:
+            response = Response("This server does not answer to this host name.\n", 400,
+                                mimetype="text/plain")
         except OperationalError:
             log.exception("ACS: database unavailable")
             response = Response("database unavailable, retry later\n", 503,
@@ -126,7 +134,8 @@ class AcsApp:
         response = Response(body, status, content_type=TEXT_XML if body else None)
         if state is not None:
             response.set_cookie(COOKIE, self.signer.dumps(state), httponly=True,
-                                max_age=SESSION_SECONDS, path="/acs")
+                                max_age=SESSION_SECONDS, path="/acs",
+                                secure=self.config.get("CWMP_COOKIE_SECURE", False))
         return response
 
     def end(self):
@@ -183,10 +192,17 @@ class AcsApp:
         mac = inventory.mac_of(inform)
         with self.fast.connect() as conn:
             try:
-                row, enterprise_id = inventory.authenticate(
+                row, enterprise_id, first = inventory.authenticate(
                     conn, mac, request.headers.get("Authorization"), self.secret)
             except inventory.Refused as exc:
                 return self.refuse(exc.status, exc.reason)
+            if first:  # a pre-registered device's one session without credentials
+                if inventory.claim_first_contact(conn, row.id) is None:
+                    return self.refuse(401, "valid ACS credentials required")
+            elif row is not None and row.enterprise_id is not None and (
+                    row.device_password is None):
+                # it proved the enterprise's credentials: its free first session is gone
+                conn.execute(inventory.CLAIM, {"did": row.id, "password": ""})
             device_id = row.id if row is not None else None
             if row is None or row.enterprise_id is None:
                 with self.orm() as session:
@@ -219,6 +235,15 @@ class AcsApp:
         headers = auth.challenge_headers(self.secret) if status == 401 else []
         return Response(f"{reason}\n", status, headers, mimetype="text/plain")
 
+    def base_url(self, request):
+        """Where upload and provisioning URLs handed to devices point: ACS_PUBLIC_URL's server
+        when set (never a Host header the device chose), else this request's."""
+        public = self.config.get("ACS_PUBLIC_URL")
+        if public:
+            parts = urlsplit(public)
+            return f"{parts.scheme}://{parts.netloc}/"
+        return request.host_url
+
     def next_for(self, request, state):
         """The session's next RPC after an empty POST or an answer, or 204 to end it."""
         if state.get("m"):
@@ -227,7 +252,7 @@ class AcsApp:
                 state["n"], "metrics", list(inventory.metric_names(state["r"]))), state)
         if state.get("w"):
             with self.orm() as session:
-                body = rpc.next_rpc(session, state, request.host_url)
+                body = rpc.next_rpc(session, state, self.base_url(request))
             if body is not None:
                 return self.reply(body, state)
             state["w"] = False

@@ -25,7 +25,7 @@ from ..models import (
     utcnow,
 )
 from ..orders import check_device_quota
-from ..rps import BAD_MAC  # one wording for a bad MAC wherever it is typed
+from ..rps import MAC_REFUSED  # one wording for a MAC that cannot be used, wherever typed
 from ..tenants import TenantError
 from . import auth
 from .soap import CwmpError
@@ -33,6 +33,7 @@ from .soap import CwmpError
 LOOKUP = (
     select(Device.id, Device.enterprise_id, Device.has_work, Device.cr_username,
            Device.memory_total, Device.periodic_interval,
+           Device.acs_password.label("device_password"),
            Enterprise.status, Enterprise.permission_type, Enterprise.acs_password)
     .outerjoin(Enterprise, Enterprise.id == Device.enterprise_id)
     .where(Device.mac == bindparam("mac"))
@@ -45,6 +46,7 @@ TOUCH = (
         manufacturer=bindparam("manufacturer"), oui=bindparam("oui"),
         product_class=bindparam("product_class"), serial=bindparam("serial"),
         data_model=bindparam("data_model"), cr_url=bindparam("cr_url"), online=True,
+        remote_ip=bindparam("remote_ip"),
         last_seen=bindparam("now"), offline_after=bindparam("offline_after"),
         periodic_interval=bindparam("interval"),
         # an Inform without them keeps the latest values
@@ -111,18 +113,28 @@ def _usable(status, permission_type):
 
 
 def authenticate(conn, mac, authorization, secret_key):
-    """(device row or None, enterprise id the credentials prove or None); Refused if the
-    device may not connect. Nothing is written."""
+    """Who may open this session: (device row or None, enterprise id, first contact), or
+    Refused. Nothing is written.
+
+    Credentials come first, whatever the MAC: the enterprise's (``ent<id>``) or the device's
+    own (``dev<id>``, good for that device only). Without any, the only device let in is one
+    pre-registered by MAC that has never connected (``first contact``): the caller
+    claims that one session with ``claim_first_contact`` and provisions the device's own
+    credentials in it. Anything else is a 401 challenge.
+    """
     row = conn.execute(LOOKUP, {"mac": mac}).first()
+    bound = row is not None and row.enterprise_id is not None
 
     def password_of(username):
+        did = auth.device_id_of_username(username)
+        if did is not None:
+            return (row.device_password or None) if bound and row.id == did else None
         eid = auth.enterprise_id_of_username(username)
         if eid is None:
             return None
-        if row is not None and row.enterprise_id == eid:
-            ent = row
-        else:
-            ent = conn.execute(ENTERPRISE, {"eid": eid}).first()
+        if bound and row.enterprise_id == eid:
+            return row.acs_password or None  # its own enterprise: frozen is a 403 below
+        ent = conn.execute(ENTERPRISE, {"eid": eid}).first()
         if ent is None or not _usable(ent.status, ent.permission_type):
             return None
         return ent.acs_password or None
@@ -130,16 +142,35 @@ def authenticate(conn, mac, authorization, secret_key):
     proven = None
     if authorization:
         username = auth.check_authorization(authorization, "POST", secret_key, password_of)
-        proven = auth.enterprise_id_of_username(username) if username else None
-    if row is not None and row.enterprise_id is not None:
-        if proven is not None and proven != row.enterprise_id:
+        if auth.device_id_of_username(username) is not None:
+            proven = row.enterprise_id
+        elif username:
+            proven = auth.enterprise_id_of_username(username)
+    if proven is None:
+        # wrong credentials are wrong even where none would have done
+        if (not authorization and bound and row.device_password is None
+                and _usable(row.status, row.permission_type)):
+            return row, row.enterprise_id, True
+        raise Refused(401, "valid ACS credentials required")
+    if bound:
+        if proven != row.enterprise_id:
             raise Refused(403, "the device belongs to another enterprise")
         if not _usable(row.status, row.permission_type):
             raise Refused(403, "the device's enterprise is frozen or holds no managed devices")
-        return row, row.enterprise_id  # bound (pre-registered or known): its MAC admits it
-    if proven is None:
-        raise Refused(401, "unknown device without valid ACS credentials")
-    return row, proven
+    return row, proven, False
+
+
+CLAIM = (update(Device).where(Device.id == bindparam("did"), Device.acs_password.is_(None))
+         .values(acs_password=bindparam("password")))
+
+
+def claim_first_contact(conn, device_id):
+    """Take the one credential-less session a pre-registered device gets: the device's own
+    ACS password, or None when another request took it first (one UPDATE decides)."""
+    password = auth.new_secret()
+    if conn.execute(CLAIM, {"did": device_id, "password": password}).rowcount != 1:
+        return None
+    return password
 
 
 def bind_device(session, mac, enterprise_id):
@@ -157,6 +188,8 @@ def bind_device(session, mac, enterprise_id):
             device = Device(mac=mac)
             session.add(device)
         device.enterprise_id = enterprise_id
+    if device.acs_password is None:
+        device.acs_password = ""  # it proved the enterprise's credentials: no free session
     try:
         session.commit()
     except IntegrityError:  # the same new device informed twice at once: the other won
@@ -176,26 +209,28 @@ class DeviceError(TenantError):
     """A device rule refused the change; ``template`` % ``params`` is the message."""
 
 
-TAKEN_MAC = _N("A device with this MAC address is already registered.")
 NOT_MANAGED = _N("%(name)s is not a device management enterprise.")
 NO_ENTERPRISE = _N("Choose the enterprise the device belongs to.")
 
 
 def preregister_device(session, enterprise, mac):
-    """Bind a MAC to the enterprise before the device ever connects (it may then connect
-    without credentials), within the enterprise's device quota. The caller commits."""
+    """Bind a MAC to the enterprise before the device ever connects (its first session may
+    then come without credentials, once), within the enterprise's device quota. The caller
+    commits."""
     try:
         mac = normalize_mac(mac)
     except InvalidMac:
-        raise DeviceError(BAD_MAC) from None
+        raise DeviceError(MAC_REFUSED) from None
     if enterprise.permission_type != PermissionType.device_management:
         raise DeviceError(NOT_MANAGED, name=enterprise.name)
     # The enterprise row is the lock: two registrations cannot both take its last place.
     session.execute(select(Enterprise.id).where(Enterprise.id == enterprise.id)
                     .with_for_update())
-    if session.execute(select(Device.id).where(Device.mac == mac)).first() is not None:
-        raise DeviceError(TAKEN_MAC)
+    # The quota first, so a full enterprise learns nothing of other MACs; then a MAC taken
+    # anywhere reads like a malformed one: the answer tells nobody what another tree holds.
     check_device_quota(session, enterprise)
+    if session.execute(select(Device.id).where(Device.mac == mac)).first() is not None:
+        raise DeviceError(MAC_REFUSED)
     device = Device(mac=mac, enterprise_id=enterprise.id)
     session.add(device)
     session.flush()
@@ -247,6 +282,7 @@ def record_inform(conn, row, device_id, inform, remote_ip, now=None):
         "manufacturer": inform.manufacturer, "oui": inform.oui,
         "product_class": inform.product_class, "serial": inform.serial, "data_model": root,
         "cr_url": (_first(params, (".ConnectionRequestURL",)) or None),
+        "remote_ip": (remote_ip or None) and remote_ip[:45],
         "now": now, "offline_after": now + datetime.timedelta(seconds=2 * interval),
         "interval": interval,
         "cpu": cpu, "mem_total": known_total, "mem_free": free,

@@ -42,18 +42,21 @@ def diagnostics_object(root, kind):
 
 def queue_setup(session, device, periodic_interval):
     """At bootstrap: give the device connection-request credentials and our periodic interval,
-    and ask it to report CPU/memory changes in every Inform (passive notification)."""
+    its own ACS credentials when it has them (a pre-registered device's first session), and
+    ask it to report CPU/memory changes in every Inform (passive notification)."""
     device.cr_username = f"cr{device.id}"
     device.cr_password = auth.new_secret()
     root = device.data_model or "Device"
     ms = f"{root}.ManagementServer."
     cpu, _total, free = metric_names(root)
-    return queue_command(session, device, SETUP_KIND, {
-        "values": [[ms + "ConnectionRequestUsername", device.cr_username, "xsd:string"],
-                   [ms + "ConnectionRequestPassword", device.cr_password, "xsd:string"],
-                   [ms + "PeriodicInformEnable", "1", "xsd:boolean"],
-                   [ms + "PeriodicInformInterval", str(periodic_interval), "xsd:unsignedInt"]],
-        "notify": [cpu, free]})
+    values = [[ms + "ConnectionRequestUsername", device.cr_username, "xsd:string"],
+              [ms + "ConnectionRequestPassword", device.cr_password, "xsd:string"],
+              [ms + "PeriodicInformEnable", "1", "xsd:boolean"],
+              [ms + "PeriodicInformInterval", str(periodic_interval), "xsd:unsignedInt"]]
+    if device.acs_password:
+        values = [[ms + "Username", auth.device_username(device.id), "xsd:string"],
+                  [ms + "Password", device.acs_password, "xsd:string"]] + values
+    return queue_command(session, device, SETUP_KIND, {"values": values, "notify": [cpu, free]})
 
 
 def on_inform_events(session, device_id, inform, now=None):
@@ -261,10 +264,10 @@ def handle_transfer_complete(session, state, message, now=None):
             CommandStatus.waiting, CommandStatus.sent):
         return
     fault_el = soap.child(body, "FaultStruct")
-    code = int(soap.text(fault_el, "FaultCode", "0") or 0) if fault_el is not None else 0
+    raw = soap.text(fault_el, "FaultCode", "0").strip() if fault_el is not None else "0"
     result = {"start": soap.text(body, "StartTime"), "complete": soap.text(body, "CompleteTime")}
-    if code:
-        finish(command, CommandStatus.failed, fault_code=code,
+    if raw not in ("", "0"):  # a fault, even one whose code is no number we can keep
+        finish(command, CommandStatus.failed, fault_code=soap.fault_code(raw) or None,
                fault_string=soap.text(fault_el, "FaultString") or "transfer failed", now=now)
     elif command.kind == "upload" and not command.file_name:
         finish(command, CommandStatus.failed, now=now,

@@ -91,13 +91,19 @@ def parse(data):
     return message
 
 
+def fault_code(value):
+    """A CWMP fault code as the device wrote it: 0 when it is not a number of at most five
+    digits (TR-069's codes have four; the column holds what fits)."""
+    value = (value or "").strip()
+    if value.isascii() and value.isdigit() and len(value) <= 5:
+        return int(value)
+    return 0
+
+
 def _fault_of(element):
     if element is None:
         return {"code": 0, "string": "SOAP fault without a CWMP fault"}
-    try:
-        code = int(text(element, "FaultCode", "0"))
-    except ValueError:
-        code = 0
+    code = fault_code(text(element, "FaultCode", "0"))
     fault = {"code": code, "string": text(element, "FaultString")[:400]}
     details = [f"{text(sub, 'ParameterName')}: {text(sub, 'FaultCode')} {text(sub, 'FaultString')}"
                for sub in element if local(sub.tag) == "SetParameterValuesFault"]

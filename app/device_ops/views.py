@@ -123,20 +123,26 @@ def via_column(principal):
     return _via_of_channel(principal.channel_id) if principal.is_channel else _VIA_NONE
 
 
-_model_cache = {}  # database URL -> (until, [models])
+_model_cache = {}  # (database URL, principal) -> (until, [models])
+_MODEL_CACHE_MAX = 5000
 
 
-def model_choices(session):
-    """The distinct device models (read through the (model, id) index), remembered for a
-    minute per database: a catalogue of phone models, not tenant data."""
-    key = str(session.get_bind().url)
+def model_choices(session, principal):
+    """The distinct models of the devices the principal sees (the platform administrator:
+    read through the (model, id) index), remembered for a minute per database and principal:
+    another tenant's models are its business, not a catalogue."""
+    key = (str(session.get_bind().url), principal)
     now = time.monotonic()
     cached = _model_cache.get(key)
     if cached and cached[0] > now:
         return cached[1]
+    query = scope.visible_devices(select(Device.model).distinct(), principal)
     models = [m for m in session.execute(
-        select(Device.model).distinct().order_by(Device.model).limit(MODEL_CHOICES_MAX + 1)
-    ).scalars() if m][:MODEL_CHOICES_MAX]
+        query.order_by(Device.model).limit(MODEL_CHOICES_MAX + 1)).scalars() if m][
+        :MODEL_CHOICES_MAX]
+    if len(_model_cache) >= _MODEL_CACHE_MAX:  # many principals: drop what has expired
+        for stale in [k for k, (until, _m) in _model_cache.items() if until <= now]:
+            del _model_cache[stale]
     _model_cache[key] = (now + MODEL_CHOICES_SECONDS, models)
     return models
 
@@ -217,7 +223,7 @@ class DeviceModelView(FastScopedModelView):
         return cached[1]
 
     def list_extra_context(self, req):
-        models = model_choices(db.session)
+        models = model_choices(db.session, scope.current_principal())
         chosen_model = req.filters.get("model", "")
         if chosen_model and chosen_model not in models:
             models = [chosen_model, *models]
@@ -373,8 +379,11 @@ class DeviceModelView(FastScopedModelView):
             flash(gettext("%(command)s was queued; it runs at the device's next contact.",
                           command=label), "success")
             return
-        woken = connreq.wake_device(device, timeout=current_app.config[
-            "CONNECTION_REQUEST_TIMEOUT"])
+        config = current_app.config
+        woken = connreq.wake_device(
+            device, timeout=config["CONNECTION_REQUEST_TIMEOUT"],
+            networks=connreq.parse_networks(config["CONNECTION_REQUEST_NETWORKS"]),
+            allow_loopback=config["CONNECTION_REQUEST_ALLOW_LOOPBACK"])
         flash(gettext("%(command)s was queued.", command=label) + " "
               + gettext(woken.template, **woken.params), "success" if woken.ok else "warning")
 

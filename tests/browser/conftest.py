@@ -54,10 +54,11 @@ def live_server(tmp_path_factory):
         db.session.remove()
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    app.config["PUBLIC_URL"] = f"http://127.0.0.1:{server.server_port}"  # links in mail
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
-        yield SimpleNamespace(app=app, url=f"http://127.0.0.1:{server.server_port}")
+        yield SimpleNamespace(app=app, url=app.config["PUBLIC_URL"])
     finally:
         server.shutdown()
         thread.join(timeout=10)
