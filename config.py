@@ -90,7 +90,7 @@ SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
 # from the last N entries of X-Forwarded-For/-Proto; without a proxy, never set it (anyone
 # could then choose the address the lockout and the ACS see).
 PROXY_HOPS = _env_int("PROXY_HOPS", 0)
-# Sessions live on the server (app/server_sessions.py): in the database, or in Redis when
+# Sessions live on the server (app/accounts/sessions.py): in the database, or in Redis when
 # REDIS_URL is set ("redis://host:6379/0"), under keys starting with SESSION_REDIS_PREFIX.
 REDIS_URL = _env("REDIS_URL", "")
 SESSION_REDIS_PREFIX = _env("SESSION_REDIS_PREFIX", "ymcs:session:")
@@ -122,7 +122,7 @@ SCHEDULER_TICK_SECONDS = _env_int("SCHEDULER_TICK_SECONDS", 10)
 # Extra jobs for plug-ins and tests: "module:function,…", each called with the job registry.
 YMCS_EXTRA_JOBS = _env("YMCS_EXTRA_JOBS", "")
 
-# Mail: everything goes through the outbox (app/mail.py), sent by a scheduler job with retries.
+# Mail: everything goes through the outbox (app/core/mail.py), sent by a scheduler job with retries.
 # MAIL_SERVER is your SMTP relay; with none reachable, mail waits in the outbox.
 MAIL_SERVER = _env("MAIL_SERVER", "127.0.0.1")
 MAIL_PORT = _env_int("MAIL_PORT", 25)
@@ -141,7 +141,7 @@ MAIL_SUPPRESS_SEND = False
 # Orders: how often the sweep activates and expires orders as their dates come.
 ORDER_SWEEP_SECONDS = _env_int("ORDER_SWEEP_SECONDS", 60)
 
-# Excel exports (app/export_jobs.py): finished files live in the file store; an export of at
+# Excel exports (app/exports/jobs.py): finished files live in the file store; an export of at
 # most EXPORT_INLINE_ROWS rows is written during the request, bigger ones by the scheduler.
 FILE_STORE_DIR = _env("FILE_STORE_DIR", None)  # default: <instance folder>/files
 EXPORT_INLINE_ROWS = _env_int("EXPORT_INLINE_ROWS", 2000)

@@ -8,7 +8,7 @@ from flask import Flask
 from flask_appbuilder import AppBuilder
 from sqlalchemy import event
 
-from .extensions import csrf, db, migrate
+from app.extensions import csrf, db, migrate, sqlite_pragmas
 
 
 def create_app(overrides=None):
@@ -41,8 +41,8 @@ def configure_settings(app, overrides):
         minutes=app.config["SESSION_IDLE_MINUTES"]
     )
     app.config["FAB_CREATE_DB"] = False  # the schema comes from migrations only
-    from .public_url import init_public_url
-    from .security import refuse_placeholder_secret
+    from app.accounts.security import refuse_placeholder_secret
+    from app.core.public_url import init_public_url
 
     refuse_placeholder_secret(app)
     init_public_url(app)  # first request hook: an untrusted Host is refused before any other
@@ -56,30 +56,21 @@ def configure_database(app):
                      render_as_batch=True, compare_type=True)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
-            event.listen(db.engine, "connect", _sqlite_pragmas)
-
-
-def _sqlite_pragmas(dbapi_connection, _record):
-    # WAL lets the operation log and the scheduler write while a request reads.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
+            event.listen(db.engine, "connect", sqlite_pragmas)
 
 
 def configure_mail(app):
     # Imported here: the app.mail module would shadow a package-level name `mail`.
-    from .extensions import mail
+    from app.extensions import mail
 
-    mail.init_app(app)  # the outbox job (app/mail.py) is the only sender
+    mail.init_app(app)  # the outbox job (app/core/mail.py) is the only sender
 
 
 def configure_appbuilder(app):
-    from .dashboard import DashboardView
-    from .menu_cache import init_menu_cache
-    from .security import YmcsSecurityManager
-    from .views import register_views
+    from app.accounts.security import YmcsSecurityManager
+    from app.core.dashboard import DashboardView
+    from app.core.menu_cache import init_menu_cache
+    from app.views import register_views
 
     appbuilder = AppBuilder(security_manager_class=YmcsSecurityManager,
                             base_template="ymcs_base.html", indexview=DashboardView)
@@ -90,13 +81,13 @@ def configure_appbuilder(app):
 
 
 def configure_security(app):
-    from .acting_views import load_acting, prompt_for_authorization
-    from .auth_views import enforce_account_state
-    from .errors import register_error_pages
-    from .input_guards import init_input_guards
-    from .oplog import init_oplog
-    from .security import make_session_permanent
-    from .server_sessions import init_server_sessions
+    from app.accounts.security import make_session_permanent
+    from app.accounts.sessions import init_server_sessions
+    from app.accounts.views import enforce_account_state
+    from app.core.errors import register_error_pages
+    from app.core.input_guards import init_input_guards
+    from app.core.oplog import init_oplog
+    from app.tenancy.acting_views import load_acting, prompt_for_authorization
 
     init_server_sessions(app)  # sessions live on the server: Exit and the like end them
     csrf.init_app(app)
@@ -112,7 +103,7 @@ def configure_security(app):
 
 
 def configure_security_headers(app):
-    from .security_headers import SecurityHeaders
+    from app.core.security_headers import SecurityHeaders
 
     app.wsgi_app = SecurityHeaders(app.wsgi_app, app.config["SECURITY_HEADERS"])
 
@@ -129,18 +120,18 @@ def configure_proxy(app):
 
 
 def configure_cli(app):
-    from .cli import ymcs
+    from app.cli import ymcs
 
     app.cli.add_command(ymcs)
 
 
 def configure_device_ops(app):
-    from .device_ops import init_device_ops
+    from app.device_ops import init_device_ops
 
     init_device_ops(app)
 
 
 def configure_jobs(app):
-    from .jobs import init_jobs
+    from app.core.jobs import init_jobs
 
     init_jobs(app)

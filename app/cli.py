@@ -5,7 +5,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from .extensions import db
+from app.extensions import db
 
 
 @click.group()
@@ -16,7 +16,7 @@ def ymcs():
 @ymcs.command("init")
 @with_appcontext
 def init_command():
-    """Create permissions and sync the roles defined in app/roles.py (idempotent)."""
+    """Create permissions and sync the roles defined in app/accounts/roles.py (idempotent)."""
     current_app.appbuilder.sm.sync_roles()
     click.echo("Roles synced.")
 
@@ -25,7 +25,7 @@ def init_command():
 @with_appcontext
 def demo_command():
     """Seed the demo tenants, devices and accounts (idempotent); prints the logins."""
-    from .demo import DEMO_PASSWORD, seed_demo
+    from app.demo import DEMO_PASSWORD, seed_demo
 
     current_app.appbuilder.sm.sync_roles()
     accounts = seed_demo(db.session)
@@ -37,8 +37,9 @@ def demo_command():
 @ymcs.command("scheduler")
 @with_appcontext
 def scheduler_command():
-    """Run the job scheduler in the foreground; extra copies wait as standbys (see app/jobs.py)."""
-    from .jobs import run_scheduler_process
+    """Run the job scheduler in the foreground; extra copies wait as standbys
+    (app/core/jobs.py)."""
+    from app.core.jobs import run_scheduler_process
 
     run_scheduler_process(current_app._get_current_object())
 
@@ -49,7 +50,7 @@ def scheduler_command():
 @with_appcontext
 def fleet_command(acs_url, count):
     """Run the demo's simulated phones against an ACS until interrupted."""
-    from .device_ops.demo_fleet import run_demo_fleet
+    from app.device_ops.demo_fleet import run_demo_fleet
 
     count = current_app.config["DEMO_FLEET_SIZE"] if count is None else count
     if count <= 0:

@@ -6,8 +6,8 @@ import datetime
 from flask import current_app
 from sqlalchemy import select
 
-from . import roles, tenants
-from .models import (
+from app.accounts import roles
+from app.models import (
     Account,
     AccountGrant,
     AccountKind,
@@ -24,6 +24,7 @@ from .models import (
     RpsDevice,
     utcnow,
 )
+from app.tenancy import rules as tenants
 
 DEMO_PASSWORD = "Ymcs-demo-2026"
 
@@ -207,7 +208,7 @@ def seed_demo_orders(session, enterprises, channels):
     session.flush()
     if session.execute(select(Order.id).limit(1)).first() is not None:
         return
-    from .orders import expiry_of, sweep_orders, today
+    from app.orders.rules import expiry_of, sweep_orders, today
 
     for name, channel, reseller, package, quantity, months, days in DEMO_ORDERS:
         effective_on = today() + datetime.timedelta(days=days)

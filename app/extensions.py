@@ -13,3 +13,13 @@ db = get_sqla_class()()
 migrate = Migrate()
 csrf = CSRFProtect()
 mail = Mail()
+
+
+def sqlite_pragmas(dbapi_connection, _record):
+    """On every SQLite connection (the portal's and the ACS's own engine): WAL lets the
+    operation log and the scheduler write while a request reads."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()

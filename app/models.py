@@ -1,4 +1,5 @@
-"""The relational core. Tenant data is reached through app/scope.py, never directly by views."""
+"""The relational core. Tenant data is reached through app/core/scope.py, never directly by
+views."""
 
 import datetime
 import enum
@@ -315,7 +316,7 @@ class OutboxStatus(str, enum.Enum):
 class OutboxMessage(Model):
     """One mail, written in the transaction that caused it and sent later by the outbox job.
 
-    Only app/mail.py changes status, attempts and next_attempt_at (see its transitions).
+    Only app/core/mail.py changes status, attempts and next_attempt_at (see its transitions).
     """
 
     __tablename__ = "outbox_message"
@@ -359,8 +360,8 @@ class CaptchaUse(Model):
 class RpsDevice(Model):
     """A device of an RPS enterprise: the redirect service sends it to ``server_url``.
 
-    Only RPS enterprises hold RPS devices (app/rps.py checks it); a channel sees them without
-    the enterprise's authorization (app/scope.py).
+    Only RPS enterprises hold RPS devices (app/tenancy/rps.py checks it); a channel sees them
+    without the enterprise's authorization (app/core/scope.py).
     """
 
     __tablename__ = "rps_device"
@@ -426,7 +427,7 @@ class OrderStatus(str, enum.Enum):
 class Order(Model):
     """A service order of an enterprise, placed by a channel (the distributor).
 
-    It is effective on [effective_on, expires_on); the order sweep (app/orders.py) moves
+    It is effective on [effective_on, expires_on); the order sweep (app/orders/rules.py) moves
     ``status`` along as the dates come. ``max_devices`` is fixed when the order is placed.
     """
 
@@ -578,7 +579,7 @@ class DeviceCommand(Model):
 
 
 class ServerSession(Model):
-    """A signed-in browser's session (app/server_sessions.py): the cookie holds only a random
+    """A signed-in browser's session (app/accounts/sessions.py): the cookie holds only a random
     id; the row holds the data, keyed by the SHA-256 of that id, and the account, so every
     session of an account ends with one DELETE."""
 
@@ -592,7 +593,7 @@ class ServerSession(Model):
 
 class LoginThrottle(Model):
     """Failed sign-ins of one email (SHA-256 of it, registered or not) from one client address,
-    or from every address when ``address`` is "*" (app/accounts.py: the rules)."""
+    or from every address when ``address`` is "*" (app/accounts/rules.py: the rules)."""
 
     __tablename__ = "login_throttle"
     id = Column(Integer, primary_key=True)

@@ -18,7 +18,7 @@ What it does, in one run:
 2. serves the real app (``app:create_app()``, the ACS mounted at /acs) with gunicorn, sync
    workers, on 127.0.0.1;
 3. checks one session by hand (Inform -> 200 InformResponse + cookie, empty POST -> 204),
-   then has five simulated phones (app/device_ops/simulator.py) run periodic sessions;
+   then has five simulated phones (app/device_ops/simulator/fleet.py) run periodic sessions;
 4. in alternating rounds, measures with wrk (same threads, one connection per thread, same
    duration): hello world, ``GET /acs/health`` of the same server; and Inform sessions, each a
    different device (bench/wrk_cwmp.lua). Per round it also counts the device_sample rows
@@ -51,7 +51,7 @@ REPO = os.path.dirname(BENCH_DIR)
 sys.path.insert(0, REPO)
 sys.path.insert(0, BENCH_DIR)
 
-from bench_list import cpu_seconds, free_port, loadavg, run_wrk, stop, wait_ready  # noqa: E402
+from common import cpu_seconds, free_port, loadavg, run_wrk, stop, wait_ready  # noqa: E402
 
 # A fresh key per run: create_app refuses a known one, and a server left running must not
 # accept cookies anyone could sign.
@@ -119,10 +119,11 @@ def prepare_database(server, name, devices, reseed):
         conn.exec_driver_sql(f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
     server_engine.dispose()
 
-    from app import create_app, tenants
+    from app import create_app
     from app.device_ops import auth
     from app.extensions import db
     from app.models import Enterprise, PermissionType
+    from app.tenancy import rules as tenants
 
     t0 = time.monotonic()
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET,
@@ -279,9 +280,9 @@ def check_one_session(port, authorization, n):
 
 
 def check_with_simulator(port, enterprise_id, password, count=5):
-    """A few simulated phones (app/device_ops/simulator.py) of seeded devices run real
+    """A few simulated phones (app/device_ops/simulator/fleet.py) of seeded devices run real
     periodic sessions against the server: the protocol the load below replays by wrk."""
-    from app.device_ops.simulator import SimulatedPhone
+    from app.device_ops.simulator.fleet import SimulatedPhone
 
     failures = []
     for n in range(2, 2 + count):
@@ -300,7 +301,7 @@ def check_with_simulator(port, enterprise_id, password, count=5):
 
 
 def start_gunicorn(port, workers, env_extra, log_path):
-    """bench_list.start_gunicorn with a worker count and an error log file."""
+    """common.start_gunicorn with a worker count and an error log file."""
     env = {**os.environ, **env_extra}
     cmd = [os.path.join(REPO, ".venv", "bin", "gunicorn"), "-w", str(workers),
            "-b", f"127.0.0.1:{port}", "--chdir", REPO, "--log-level", "warning",

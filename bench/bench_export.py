@@ -21,7 +21,7 @@ What it does, in one run:
        into a list (not timed), then times bare openpyxl: ``Workbook(write_only=True)``,
        ``append`` of the header and every row, ``save``;
    (b) ``export``: claims the job (queued -> running) and times ``run_export(app, job_id)``:
-       the count, the query streamed by the reader process (app/export_reader.py),
+       the count, the query streamed by the reader process (app/exports/reader.py),
        conversion, the writer, the rename and the status;
    each child reports its wall time, its CPU time, its RSS when the timed part starts and its
    peak RSS during it (VmHWM, reset through /proc/self/clear_refs just before); (b) also the
@@ -43,9 +43,12 @@ import sys
 import threading
 import time
 
+from common import log_since  # noqa: E402  (bench/common.py)
+
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(BENCH_DIR)
 sys.path.insert(0, REPO)
+sys.path.insert(0, BENCH_DIR)
 
 # A fresh key per run: create_app refuses a known one, and a server left running must not
 # accept cookies anyone could sign.
@@ -64,10 +67,6 @@ PACKAGES = [("Bench Basic", 20, 12), ("Bench Business", 100, 12), ("Bench Enterp
 def app_settings(url, store):
     return {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET, "SCHEDULER_MODE": "off",
             "FILE_STORE_DIR": store}
-
-
-def _log(msg, started):
-    print(f"  [{time.monotonic() - started:6.1f}s] {msg}", flush=True)
 
 
 # --- database -----------------------------------------------------------------------------------
@@ -132,9 +131,10 @@ def _seed_state(conn, rows):
 def seed(app, rows):
     from sqlalchemy import text
 
-    from app import roles, tenants
+    from app.accounts import roles
     from app.extensions import db
     from app.models import AccountKind, Package
+    from app.tenancy import rules as tenants
 
     started = time.monotonic()
     session = db.session
@@ -147,7 +147,7 @@ def seed(app, rows):
     for name, devices, months in PACKAGES:
         session.add(Package(name=name, max_devices=devices, duration_months=months))
     session.commit()
-    _log("channels (10 in scope, 2 outside) and 3 packages", started)
+    log_since("channels (10 in scope, 2 outside) and 3 packages", started)
 
     with db.engine.connect() as conn:  # one connection: its temporary tables stay visible
         conn.execute(text("SET SESSION unique_checks = 0, foreign_key_checks = 0"))
@@ -155,7 +155,7 @@ def seed(app, rows):
                                        (other.id, ENTERPRISES_OUT, "out")):
             _bulk_enterprises(conn, scope_root, count, tag)
         conn.commit()
-        _log(f"enterprises: {ENTERPRISES_IN:,} in scope, {ENTERPRISES_OUT:,} outside", started)
+        log_since(f"enterprises: {ENTERPRISES_IN:,} in scope, {ENTERPRISES_OUT:,} outside", started)
         conn.execute(text("DROP TEMPORARY TABLE IF EXISTS bench_package_map"))
         conn.execute(text(
             "CREATE TEMPORARY TABLE bench_package_map (n INT PRIMARY KEY, id INT, name "
@@ -167,7 +167,7 @@ def seed(app, rows):
         _bulk_orders(conn, "in", rows, rows + ORDERS_OUT, ORDERS_OUT, started)
         conn.execute(text("ANALYZE TABLE enterprise, channel_closure, service_order"))
         conn.commit()
-        _log("analyzed", started)
+        log_since("analyzed", started)
 
     sm = app.appbuilder.sm
     user = sm.add_user(username=ADMIN_EMAIL, first_name="Bench", last_name="Export",
@@ -177,7 +177,7 @@ def seed(app, rows):
     user.kind = AccountKind.channel_master
     user.channel_id = root.id
     session.commit()
-    _log(f"channel admin {ADMIN_EMAIL} on channel {root.id}", started)
+    log_since(f"channel admin {ADMIN_EMAIL} on channel {root.id}", started)
 
 
 def _bulk_enterprises(conn, scope_root, count, tag):
@@ -231,7 +231,7 @@ def _bulk_orders(conn, tag, count, total, offset, started):
             ORDER BY s.seq
         """))
         conn.commit()
-        _log(f"orders ({tag}): {hi:,}", started)
+        log_since(f"orders ({tag}): {hi:,}", started)
 
 
 def bench_account(url):
@@ -249,11 +249,12 @@ def bench_account(url):
 
 def create_job(url, store):
     """Store the export as the bench admin's list would (everything it sees); its id."""
-    from app import create_app, export_jobs
+    from app import create_app
+    from app.core.scope import Principal
+    from app.exports import jobs as export_jobs
     from app.extensions import db
     from app.models import AccountKind, ExportStatus
-    from app.order_queries import STATEMENTS, OrderCriteria
-    from app.scope import Principal
+    from app.orders.queries import STATEMENTS, OrderCriteria
 
     account_id, channel_id = bench_account(url)
     app = create_app(app_settings(url, store))
@@ -306,11 +307,12 @@ def child_baseline(url, job_id, out_path):
     """Bare openpyxl write-only: the same rows, from a list in memory."""
     import openpyxl
 
-    from app import create_app, order_exports
-    from app.export_jobs import job_principal
+    from app import create_app
+    from app.exports.jobs import job_principal
     from app.extensions import db
     from app.models import ExportJob
-    from app.order_queries import OrderCriteria
+    from app.orders import exports as order_exports
+    from app.orders.queries import OrderCriteria
 
     app = create_app(app_settings(url, None))
     with app.app_context():
@@ -340,7 +342,8 @@ def child_baseline(url, job_id, out_path):
 
 def child_export(url, job_id, store):
     """The product's path: the scheduler's worker, run_export(app, job_id)."""
-    from app import create_app, export_jobs
+    from app import create_app
+    from app.exports import jobs as export_jobs
     from app.extensions import db
     from app.models import ExportJob, ExportStatus
 

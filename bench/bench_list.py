@@ -31,14 +31,10 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
-import threading
 import time
 import urllib.parse
-from http.cookies import SimpleCookie
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(BENCH_DIR)
@@ -46,6 +42,18 @@ sys.path.insert(0, REPO)
 sys.path.insert(0, BENCH_DIR)
 
 import seed  # noqa: E402  (bench/seed.py, next to this file)
+from common import (  # noqa: E402
+    _session_cookie,
+    cpu_seconds,
+    free_port,
+    http_get,
+    loadavg,
+    run_python_load,
+    run_wrk,
+    start_gunicorn,
+    stop,
+    wait_ready,
+)
 
 LIST_PATH = "/devicemodelview/list/"
 HAND_PATH = "/devices"
@@ -196,64 +204,7 @@ def count_statements(url, pages):
 # --- servers -----------------------------------------------------------------------------------
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_gunicorn(target, port, env_extra, chdir=REPO):
-    env = {**os.environ, **env_extra}
-    cmd = [os.path.join(REPO, ".venv", "bin", "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}",
-           "--chdir", chdir, "--log-level", "warning", "--timeout", "120", target]
-    return subprocess.Popen(cmd, cwd=REPO, env=env)
-
-
-def wait_ready(port, path, proc, timeout=90):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn on {port} exited with {proc.returncode}")
-        try:
-            status, _, _ = http_get(port, path)
-            if status < 500:
-                return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"gunicorn on {port} not ready after {timeout}s")
-
-
-def stop(proc):
-    if proc and proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 # --- HTTP --------------------------------------------------------------------------------------
-
-
-def http_get(port, path, cookie=None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    headers = {"Cookie": cookie} if cookie else {}
-    conn.request("GET", path, headers=headers)
-    response = conn.getresponse()
-    body = response.read()
-    conn.close()
-    return response.status, response.headers, body
-
-
-def _session_cookie(headers, current):
-    for value in headers.get_all("Set-Cookie") or []:
-        jar = SimpleCookie()
-        jar.load(value)
-        if "session" in jar:
-            return f"session={jar['session'].value}"
-    return current
 
 
 def login(port):
@@ -308,91 +259,6 @@ def median_latency_ms(port, path, cookie, samples):
 
 # --- load --------------------------------------------------------------------------------------
 
-_WRK_RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
-_WRK_TOTAL = re.compile(r"(\d+) requests in ([\d.]+)(m?s|m), ([\d.]+)([KMG]?B) read")
-_WRK_ERR = re.compile(r"Non-2xx or 3xx responses: (\d+)")
-_UNIT = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}
-
-
-def run_wrk(port, path, cookie, seconds, threads, connections):
-    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"]
-    if cookie:
-        cmd += ["-H", f"Cookie: {cookie}"]
-    out = subprocess.run(cmd + [f"http://127.0.0.1:{port}{path}"], capture_output=True,
-                         text=True, check=True).stdout
-    rps = float(_WRK_RPS.search(out).group(1))
-    total = _WRK_TOTAL.search(out)
-    requests = int(total.group(1))
-    read = float(total.group(4)) * _UNIT[total.group(5)]
-    errors = _WRK_ERR.search(out)
-    return {"rps": rps, "requests": requests,
-            "bytes_per_response": round(read / requests) if requests else 0,
-            "non_2xx": int(errors.group(1)) if errors else 0}
-
-
-def run_python_load(port, path, cookie, seconds, threads, connections):
-    """Fallback load generator: `connections` threads, one request at a time each."""
-    deadline = time.monotonic() + seconds
-    counts, sizes, errors = [0] * connections, [0] * connections, [0] * connections
-
-    def worker(i):
-        while time.monotonic() < deadline:
-            status, _, body = http_get(port, path, cookie)
-            counts[i] += 1
-            sizes[i] += len(body)
-            errors[i] += status != 200
-
-    started = time.monotonic()
-    pool = [threading.Thread(target=worker, args=(i,)) for i in range(connections)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    elapsed = time.monotonic() - started
-    n = sum(counts)
-    return {"rps": round(n / elapsed, 2), "requests": n,
-            "bytes_per_response": round(sum(sizes) / n) if n else 0, "non_2xx": sum(errors)}
-
-
-def loadavg():
-    return [round(x, 2) for x in os.getloadavg()]
-
-
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _stat(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICK  # ppid, utime+stime
-
-
-def _all_stats():
-    out = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                out[int(entry)] = _stat(entry)
-            except (OSError, ValueError, IndexError):
-                pass
-    return out
-
-
-def cpu_seconds(master_pid):
-    """CPU seconds used so far by a gunicorn master's workers and by the MariaDB server (the
-    latter is shared with anything else using it on this machine)."""
-    stats = _all_stats()
-    workers = sum(cpu for pid, (ppid, cpu) in stats.items() if ppid == master_pid)
-    db = 0.0
-    for pid in stats:
-        try:
-            with open(f"/proc/{pid}/comm") as f:
-                if f.read().strip() in ("mariadbd", "mysqld"):
-                    db += stats[pid][1]
-        except OSError:
-            pass
-    return workers, db
-
 
 # --- main --------------------------------------------------------------------------------------
 
@@ -414,7 +280,7 @@ def main():
 
     url, root_id = prepare_database(args.server, args.database, args.reseed)
     visible, mid_id = middle_device(url, root_id)
-    from app.listing import encode_key
+    from app.core.listing import encode_key
 
     pages = {
         "first": LIST_PATH,

@@ -232,7 +232,7 @@ def build_pages(url, who):
     import sqlalchemy
     from sqlalchemy import text
 
-    from app.listing import encode_key
+    from app.core.listing import encode_key
 
     engine = sqlalchemy.create_engine(url)
     today = datetime.date.today()
@@ -447,7 +447,7 @@ def login(port, username):
     """Log in like a browser; returns the session cookie header value."""
     import http.client
 
-    from bench_list import _session_cookie, http_get
+    from common import _session_cookie, http_get
 
     status, headers, body = http_get(port, "/login/")
     cookie = _session_cookie(headers, None)
@@ -471,7 +471,7 @@ _COUNT_RE = re.compile(r'class="ymcs-count[^>]*>\s*([^<]*?)\s*</span>')
 
 
 def timed_get(port, path, cookie):
-    from bench_list import http_get
+    from common import http_get
 
     t0 = time.perf_counter()
     status, _, body = http_get(port, path, cookie)
@@ -519,7 +519,7 @@ def main():
     parser.add_argument("--out", default=os.path.join(BENCH_DIR, "results", "order_list.json"))
     args = parser.parse_args()
 
-    from bench_list import free_port, loadavg, start_gunicorn, stop, wait_ready
+    from common import free_port, loadavg, start_gunicorn, stop, wait_ready
 
     # A plain kill (SIGTERM) unwinds like Ctrl-C, so the gunicorn servers are stopped too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))

@@ -19,6 +19,7 @@ newest devices interleave in-scope and out-of-scope rows as real registrations w
 
 import time
 
+from common import log_since  # noqa: E402  (bench/common.py)
 from sqlalchemy import text
 
 ENTERPRISES = 10_000
@@ -44,15 +45,12 @@ def database_is_seeded(conn):
     return devices >= DEVICES and enterprises >= ENTERPRISES
 
 
-def _log(msg, started):
-    print(f"  [{time.monotonic() - started:6.1f}s] {msg}", flush=True)
-
-
 def seed(app):
     """Seed into the (migrated, role-synced, empty) database of ``app``."""
-    from app import roles, tenants
+    from app.accounts import roles
     from app.extensions import db
     from app.models import AccountKind
+    from app.tenancy import rules as tenants
 
     started = time.monotonic()
     session = db.session
@@ -71,7 +69,7 @@ def seed(app):
         tenants.create_channel(session, f"bench-other-{i}", parent=other)
         session.flush()
     session.commit()
-    _log("channel tree: 110 channels (+ their own enterprises)", started)
+    log_since("channel tree: 110 channels (+ their own enterprises)", started)
 
     # One dedicated connection for the bulk part: its temporary tables must stay visible.
     with db.engine.connect() as conn:
@@ -86,7 +84,7 @@ def seed(app):
     user.kind = AccountKind.channel_master
     user.channel_id = root.id
     session.commit()
-    _log(f"channel admin {ADMIN_EMAIL} on channel {root.id}", started)
+    log_since(f"channel admin {ADMIN_EMAIL} on channel {root.id}", started)
 
 
 def _bulk(conn, started):
@@ -115,7 +113,7 @@ def _bulk(conn, started):
         JOIN bench_channel_map m ON m.n = s.seq % {n_channels}
     """))
     conn.commit()
-    _log(f"enterprises: {to_add} bulk + {have} channel-own = {ENTERPRISES}", started)
+    log_since(f"enterprises: {to_add} bulk + {have} channel-own = {ENTERPRISES}", started)
 
     # 3. Devices, round-robin over every enterprise, in batches of DEVICE_BATCH rows.
     conn.execute(text("DROP TEMPORARY TABLE IF EXISTS bench_enterprise_map"))
@@ -140,10 +138,10 @@ def _bulk(conn, started):
             JOIN bench_enterprise_map m ON m.n = s.seq % {n_ent}
         """))
         conn.commit()
-        _log(f"devices: {hi:,}", started)
+        log_since(f"devices: {hi:,}", started)
     conn.execute(text("ANALYZE TABLE channel, channel_closure, enterprise, device"))
     conn.commit()
-    _log("analyzed", started)
+    log_since("analyzed", started)
 
 
 def root_channel_id(conn):

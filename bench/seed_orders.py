@@ -27,6 +27,7 @@ dates as the sweep would set them; 1 in 37 was cancelled instead.
 
 import time
 
+from common import log_since  # noqa: E402  (bench/common.py)
 from sqlalchemy import text
 
 ENTERPRISES = 10_000
@@ -87,15 +88,12 @@ def has_tables(conn, schema):
         conn.execute(text("SELECT COUNT(*) FROM channel")).scalar())
 
 
-def _log(msg, started):
-    print(f"  [{time.monotonic() - started:6.1f}s] {msg}", flush=True)
-
-
 def seed(app):
     """Seed into the (migrated, role-synced, empty) database of ``app``."""
-    from app import roles, tenants
+    from app.accounts import roles
     from app.extensions import db
     from app.models import AccountKind, Package
+    from app.tenancy import rules as tenants
 
     started = time.monotonic()
     session = db.session
@@ -119,7 +117,7 @@ def seed(app):
     for name, devices, months in PACKAGES:
         session.add(Package(name=name, max_devices=devices, duration_months=months))
     session.commit()
-    _log("channel tree: 110 channels (+ their own enterprises), 3 packages", started)
+    log_since("channel tree: 110 channels (+ their own enterprises), 3 packages", started)
 
     # One dedicated connection for the bulk part: its temporary tables must stay visible.
     with db.engine.connect() as conn:
@@ -137,7 +135,7 @@ def seed(app):
         user.kind = kind
         user.channel_id = channel.id if channel is not None else None
         session.commit()
-    _log("accounts: platform admin, big and small channel admins", started)
+    log_since("accounts: platform admin, big and small channel admins", started)
 
 
 def _bulk(conn, started):
@@ -169,7 +167,7 @@ def _bulk(conn, started):
         JOIN bench_channel_map m ON m.n = s.seq % {n_channels}
     """))
     conn.commit()
-    _log(f"enterprises: {to_add} bulk + {have} channel-own = {ENTERPRISES}", started)
+    log_since(f"enterprises: {to_add} bulk + {have} channel-own = {ENTERPRISES}", started)
 
     # 3. Orders, round-robin over every enterprise, in batches of ORDER_BATCH rows. The
     # derived table computes the dates once; the outer SELECT derives status from them.
@@ -223,10 +221,10 @@ def _bulk(conn, started):
             ) x
         """))
         conn.commit()
-        _log(f"orders: {hi:,}", started)
+        log_since(f"orders: {hi:,}", started)
     conn.execute(text("ANALYZE TABLE channel, channel_closure, enterprise, service_order"))
     conn.commit()
-    _log("analyzed", started)
+    log_since("analyzed", started)
 
 
 def channel_id(conn, name):

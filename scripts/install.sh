@@ -54,5 +54,5 @@ ensure_secret_key() {
     if [ -n "${SECRET_KEY:-}" ]; then
         return 0
     fi
-    (cd "$YMCS_ROOT" && "$VENV/bin/python" -m app.secret_key)
+    (cd "$YMCS_ROOT" && "$VENV/bin/python" -m app.core.secret_key)
 }

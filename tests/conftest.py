@@ -59,7 +59,7 @@ TEST_SETTINGS = {
     "MAIL_SERVER": "127.0.0.1",
     "MAIL_PORT": SMTP_PORT,
     "MAIL_TIMEOUT": 2,
-    # The simulated phones live on 127.0.0.1; tests/test_connreq.py checks the refusal.
+    # The simulated phones live on 127.0.0.1; tests/device_ops/test_connreq.py checks the refusal.
     "CONNECTION_REQUEST_ALLOW_LOOPBACK": True,
 }
 

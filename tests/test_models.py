@@ -3,8 +3,8 @@
 import pytest
 from sqlalchemy import select
 
-from app import tenants
 from app.models import ChannelClosure, Device, Enterprise, InvalidMac, normalize_mac
+from app.tenancy import rules as tenants
 
 
 @pytest.mark.parametrize("raw, expected", [

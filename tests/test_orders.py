@@ -1,8 +1,8 @@
 """Chapter 7 without HTTP: placing orders (both steps, the vendor's limits, the mail), the
-device quota they add up to, cancelling, and the list/export criteria (app/order_queries.py).
+device quota they add up to, cancelling, and the list/export criteria (app/orders/queries.py).
 
 Every date is explicit (``on=``): "today" in these tests is ON. The sweep is tested in
-tests/test_order_sweep.py on a database of its own, because it moves every order it finds.
+tests/orders/test_sweep.py on a database of its own, because it moves every order it finds.
 Refusals run against the shared tree: they must store nothing, so they cannot change it.
 """
 
@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import delete, event, func, select
 from sqlalchemy.orm import Session
 
-from app import scope, tenants
+from app.core import scope
 from app.extensions import db
 from app.models import (
     Account,
@@ -29,14 +29,14 @@ from app.models import (
     Package,
     Status,
 )
-from app.order_queries import (
+from app.orders.queries import (
     OrderCriteria,
     apply_criteria,
     export_query,
     order_rows,
     parse_order_criteria,
 )
-from app.orders import (
+from app.orders.rules import (
     MAX_QUANTITY,
     OrderError,
     QuotaExceeded,
@@ -46,6 +46,7 @@ from app.orders import (
     expiry_of,
     place_order,
 )
+from app.tenancy import rules as tenants
 
 D = datetime.date
 ON = D(2030, 3, 1)  # "today"
@@ -660,7 +661,7 @@ def test_a_period_ends_where_people_count_its_months(start, months, expires):
     assert expiry_of(start, months) == expires
 
 
-# --- list and export criteria (app/order_queries.py) ------------------------------------------
+# --- list and export criteria (app/orders/queries.py) ------------------------------------------
 
 
 @pytest.fixture

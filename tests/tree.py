@@ -16,7 +16,7 @@ from types import SimpleNamespace
 
 from flask import current_app
 
-from app import roles, tenants
+from app.accounts import roles
 from app.models import (
     AccountGrant,
     AccountKind,
@@ -26,6 +26,7 @@ from app.models import (
     PermissionType,
     utcnow,
 )
+from app.tenancy import rules as tenants
 
 PASSWORD = "Test-pass-2026"
 _mac_counter = [0]

@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
 
-from ..models import CommandStatus, Device, DeviceCommand, utcnow
-from ..tenants import TenantError
+from app.models import CommandStatus, Device, DeviceCommand, utcnow
+from app.tenancy.rules import TenantError
 
 
 def _N(message):

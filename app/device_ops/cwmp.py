@@ -23,9 +23,9 @@ from werkzeug.exceptions import ClientDisconnected, SecurityError
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.wrappers import Request, Response
 
-from ..models import CommandStatus, Device, DeviceCommand
-from ..orders import QuotaExceeded
-from . import auth, inventory, rpc, soap
+from app.device_ops import auth, inventory, rpc, soap
+from app.models import CommandStatus, Device, DeviceCommand
+from app.orders.rules import QuotaExceeded
 
 log = logging.getLogger(__name__)
 
@@ -50,15 +50,15 @@ def _acs_engine(app):
                "skip_autocommit_rollback": True}
     engine = create_engine(url, **options)
     if url.startswith("sqlite"):
-        from .. import _sqlite_pragmas
+        from app.extensions import sqlite_pragmas
 
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", sqlite_pragmas)
     return engine
 
 
 class AcsApp:
     def __init__(self, app):
-        from ..extensions import db
+        from app.extensions import db
 
         self.config = app.config
         self.instance_path = app.instance_path

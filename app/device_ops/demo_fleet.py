@@ -8,10 +8,10 @@ import time
 
 import requests
 
-from ..demo import DEMO_FLEET_ENTERPRISE, DEMO_FLEET_MAC_PREFIX, DEMO_FLEET_MAX, DEMO_FLEET_START
-from ..extensions import db
-from ..models import Enterprise
-from . import auth
+from app.demo import DEMO_FLEET_ENTERPRISE, DEMO_FLEET_MAC_PREFIX, DEMO_FLEET_MAX, DEMO_FLEET_START
+from app.device_ops import auth
+from app.extensions import db
+from app.models import Enterprise
 
 
 def demo_fleet_credentials():
@@ -37,7 +37,7 @@ def wait_for(url, seconds=60):
 
 
 def run_demo_fleet(acs_url, count, echo):
-    from .simulator import Fleet
+    from app.device_ops.simulator.fleet import Fleet
 
     count = min(count, DEMO_FLEET_MAX)  # within the demo enterprise's quota of 100 devices
     credentials = demo_fleet_credentials()

@@ -13,7 +13,9 @@ import os
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..models import (
+from app.device_ops import auth
+from app.device_ops.soap import CwmpError
+from app.models import (
     Device,
     DeviceCommand,
     DeviceSample,
@@ -24,11 +26,9 @@ from ..models import (
     normalize_mac,
     utcnow,
 )
-from ..orders import check_device_quota
-from ..rps import MAC_REFUSED  # one wording for a MAC that cannot be used, wherever typed
-from ..tenants import TenantError
-from . import auth
-from .soap import CwmpError
+from app.orders.rules import check_device_quota
+from app.tenancy.rps import MAC_REFUSED  # one wording for a MAC that cannot be used, wherever typed
+from app.tenancy.rules import TenantError
 
 LOOKUP = (
     select(Device.id, Device.enterprise_id, Device.has_work, Device.cr_username,

@@ -1,10 +1,14 @@
-"""The device sweeps the scheduler runs (see app/jobs.py for how jobs run)."""
+"""The device sweeps the scheduler runs (see app/core/jobs.py for how jobs run)."""
 
 from flask import current_app
 
-from ..extensions import db
-from .commands import expire_commands
-from .inventory import mark_silent_devices_offline, prune_samples, prune_uploaded_files
+from app.device_ops.commands import expire_commands
+from app.device_ops.inventory import (
+    mark_silent_devices_offline,
+    prune_samples,
+    prune_uploaded_files,
+)
+from app.extensions import db
 
 
 def sweep_devices_job():
@@ -15,7 +19,7 @@ def sweep_devices_job():
 
 def prune_device_data_job():
     """Old CPU/memory samples and uploaded device files go (their retention settings)."""
-    from ..export_jobs import file_store_dir  # the one file store of exports and uploads
+    from app.exports.jobs import file_store_dir  # the one file store of exports and uploads
 
     prune_samples(db.session, current_app.config["DEVICE_SAMPLE_RETENTION_DAYS"])
     prune_uploaded_files(db.session, file_store_dir(),

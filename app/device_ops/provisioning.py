@@ -17,10 +17,10 @@ from urllib.parse import unquote, urlsplit
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import select
 
-from .. import rps
-from ..extensions import db
-from ..models import Device, Enterprise, InvalidMac, PermissionType, Status, normalize_mac
-from . import auth, yealink_cfg
+from app.device_ops import auth, yealink_cfg
+from app.extensions import db
+from app.models import Device, Enterprise, InvalidMac, PermissionType, Status, normalize_mac
+from app.tenancy import rps
 
 provisioning_bp = Blueprint("provisioning", __name__)
 

@@ -11,10 +11,10 @@ import secrets
 
 from sqlalchemy import select, update
 
-from ..models import CommandStatus, Device, DeviceCommand, utcnow
-from . import auth, soap
-from .commands import arguments_of, finish, queue_command
-from .inventory import metric_names
+from app.device_ops import auth, soap
+from app.device_ops.commands import arguments_of, finish, queue_command
+from app.device_ops.inventory import metric_names
+from app.models import CommandStatus, Device, DeviceCommand, utcnow
 
 SETUP_KIND = "setup"
 

@@ -3,7 +3,7 @@ Access (what phones give the ACS). Spec: "Managing Devices".
 
 Views parse and render. The command queue's rules are in commands.py, the connection request
 in connreq.py, the chart in charts.py; every device, command and enterprise is reached
-through app/scope.py, and out of scope answers 404.
+through app/core/scope.py, and out of scope answers 404.
 """
 
 import dataclasses
@@ -21,10 +21,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import case, false, literal_column, select
 
-from .. import scope
-from ..extensions import db
-from ..listing import Col, ListFilter, like_pattern
-from ..models import (
+from app.core import scope
+from app.core.listing import Col, ListFilter, like_pattern
+from app.core.scoped_view import ScopedInterface
+from app.core.views import FastScopedModelView, fmt_time
+from app.device_ops import auth, charts, commands, connreq, inventory
+from app.device_ops.provisioning import acs_url
+from app.extensions import db
+from app.models import (
     AccountKind,
     Channel,
     ChannelClosure,
@@ -36,11 +40,7 @@ from ..models import (
     PermissionType,
     utcnow,
 )
-from ..scoped_view import ScopedInterface
-from ..tenants import TenantError
-from ..views import FastScopedModelView, _fmt_time
-from . import auth, charts, commands, connreq, inventory
-from .provisioning import acs_url
+from app.tenancy.rules import TenantError
 
 ENTERPRISE_OPTIONS_MAX = 300  # more than this: the enterprise box searches as you type
 MODEL_CHOICES_MAX = 200
@@ -155,7 +155,7 @@ _COLS = [
     Col("online", _l("Status"), lambda d: _l("Online") if d.online else _l("Offline")),
     Col("enterprise", _l("Enterprise"), lambda d: d.enterprise_name or ""),
     Col("via", _l("Sub-channel / Enterprise"), lambda d: d.via),
-    Col("last_seen", _l("Last Seen"), lambda d: _fmt_time(d.last_seen)),
+    Col("last_seen", _l("Last Seen"), lambda d: fmt_time(d.last_seen)),
 ]
 _COLS_OF_ENTERPRISE = [c for c in _COLS if c.key != "via"]  # an enterprise sees only its own
 
@@ -298,7 +298,7 @@ class DeviceModelView(FastScopedModelView):
     def remove(self, pk):
         device = scope.get_or_404(db.session, Device, pk)
         mac = device.mac
-        from ..export_jobs import file_store_dir  # the one file store of exports and uploads
+        from app.exports.jobs import file_store_dir  # the one file store of exports and uploads
 
         files = inventory.remove_device(db.session, device.id)
         db.session.commit()
@@ -391,7 +391,7 @@ class DeviceModelView(FastScopedModelView):
     @has_access
     def command_file(self, pk):
         """The file a device uploaded for an Upload command."""
-        from ..export_jobs import file_store_dir  # the one file store of exports and uploads
+        from app.exports.jobs import file_store_dir  # the one file store of exports and uploads
 
         command = _command_or_404(pk)
         if not command.file_name:

@@ -7,9 +7,9 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from app import challenges
+from app.accounts import challenges
+from app.core.mail import send_due_mail
 from app.extensions import db
-from app.mail import send_due_mail
 from app.models import Account
 
 from ..tree import build_tree

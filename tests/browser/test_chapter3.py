@@ -19,8 +19,8 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from app.core.mail import send_due_mail
 from app.extensions import db
-from app.mail import send_due_mail
 from app.models import Device
 
 from ..tree import build_tree

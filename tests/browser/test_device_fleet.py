@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.device_ops import auth
-from app.device_ops.simulator import SimulatedPhone, serve_connection_requests
+from app.device_ops.simulator.fleet import SimulatedPhone, serve_connection_requests
 from app.extensions import db
 from app.models import Device, Enterprise
 

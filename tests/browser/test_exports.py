@@ -7,7 +7,7 @@ import re
 import openpyxl
 from playwright.sync_api import expect
 
-from app import export_jobs
+from app.exports import jobs as export_jobs
 from app.extensions import db
 from app.models import ExportJob
 

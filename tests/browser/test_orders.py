@@ -22,11 +22,11 @@ from babel.support import Translations
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from app import orders
+from app.core.mail import send_due_mail
+from app.core.scope import principal_of
 from app.extensions import db
-from app.mail import send_due_mail
 from app.models import Account, Enterprise, Order, OrderLimit, Package
-from app.scope import principal_of
+from app.orders import rules as orders
 
 from ..tree import build_tree
 from .conftest import login_through_form
@@ -61,7 +61,7 @@ def reseller():
 
 @pytest.fixture
 def place(live_server):
-    """Place an order as a person would through the rules (app/orders.py); returns its id."""
+    """Place an order as a person would through the rules (app/orders/rules.py); returns its id."""
 
     def _place(reseller, email=ACME, enterprise=ACME_HOTEL, package="Basic", quantity=1,
                months=12, effective_in_days=30):
