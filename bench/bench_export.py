@@ -74,43 +74,11 @@ def app_settings(url, store):
 
 def prepare_database(server, name, reseed, rows):
     """Create, migrate, sync roles and seed (once); returns the database URL."""
-    import flask_migrate
-    import sqlalchemy
+    from common import prepare_seeded_database
 
-    engine = sqlalchemy.create_engine(server)
-    with engine.begin() as conn:
-        if reseed:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
-        conn.exec_driver_sql(f"CREATE DATABASE IF NOT EXISTS {name} CHARACTER SET utf8mb4")
-    url = f"{server}/{name}?charset=utf8mb4"
-    db_engine = sqlalchemy.create_engine(url)
-    with db_engine.connect() as conn:
-        state = _seed_state(conn, rows)
-    db_engine.dispose()
-    if state == "partial":  # an interrupted seed: start over rather than guess what is missing
-        print("Found a partial seed; rebuilding the database.")
-        with engine.begin() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE {name}")
-            conn.exec_driver_sql(f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
-    engine.dispose()
-
-    from app import create_app
-    from app.extensions import db
-
-    app = create_app(app_settings(url, None))
-    with app.app_context():
-        flask_migrate.upgrade()
-        app.appbuilder.sm.sync_roles()
-        if state == "seeded":
-            print(f"Database {name} already seeded; skipping the seed (--reseed rebuilds it).")
-        else:
-            print(f"Seeding {name}: {rows:,} orders in scope, {ORDERS_OUT:,} outside ...")
-            t0 = time.monotonic()
-            seed(app, rows)
-            print(f"Seeded in {time.monotonic() - t0:.0f}s.")
-        db.session.remove()
-        db.engine.dispose()
-    return url
+    return prepare_seeded_database(
+        server, name, reseed, app_settings(None, None), lambda conn: _seed_state(conn, rows),
+        lambda app: seed(app, rows), f"{rows:,} orders in scope, {ORDERS_OUT:,} outside")
 
 
 def _seed_state(conn, rows):

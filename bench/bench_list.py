@@ -48,6 +48,7 @@ from common import (  # noqa: E402
     free_port,
     http_get,
     loadavg,
+    prepare_seeded_database,
     run_python_load,
     run_wrk,
     start_gunicorn,
@@ -77,50 +78,25 @@ def app_settings(url):
 
 def prepare_database(server, name, reseed):
     """Create, migrate, sync roles and seed (once); returns (url, root channel id)."""
-    import flask_migrate
     import sqlalchemy
 
-    engine = sqlalchemy.create_engine(server)
-    with engine.begin() as conn:
-        if reseed:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
-        conn.exec_driver_sql(f"CREATE DATABASE IF NOT EXISTS {name} CHARACTER SET utf8mb4")
-    url = f"{server}/{name}?charset=utf8mb4"
-    db_engine = sqlalchemy.create_engine(url)
-    with db_engine.connect() as conn:
-        seeded = seed.database_is_seeded(conn)
-        partial = not seeded and conn.execute(sqlalchemy.text(
+    def state_of(conn):
+        if seed.database_is_seeded(conn):
+            return "seeded"
+        has_channels = conn.execute(sqlalchemy.text(
             "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = :s "
             "AND table_name = 'channel'"), {"s": name}).scalar()
-        if partial:
-            partial = conn.execute(sqlalchemy.text("SELECT COUNT(*) FROM channel")).scalar()
-    db_engine.dispose()
-    if partial:  # an interrupted seed: start over rather than guess what is missing
-        print("Found a partial seed; rebuilding the database.")
-        with engine.begin() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE {name}")
-            conn.exec_driver_sql(f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
+        if has_channels and conn.execute(sqlalchemy.text("SELECT COUNT(*) FROM channel")).scalar():
+            return "partial"
+        return "empty"
+
+    url = prepare_seeded_database(
+        server, name, reseed, app_settings(url=None), state_of, seed.seed,
+        f"{seed.ENTERPRISES:,} enterprises, {seed.DEVICES:,} devices")
+    engine = sqlalchemy.create_engine(url)
+    with engine.connect() as conn:
+        root_id = seed.root_channel_id(conn)
     engine.dispose()
-
-    from app import create_app
-    from app.extensions import db
-
-    app = create_app(app_settings(url))
-    with app.app_context():
-        flask_migrate.upgrade()
-        app.appbuilder.sm.sync_roles()
-        if seeded:
-            print(f"Database {name} already seeded; skipping the seed (--reseed rebuilds it).")
-        else:
-            print(f"Seeding {name}: {seed.ENTERPRISES:,} enterprises, "
-                  f"{seed.DEVICES:,} devices ...")
-            t0 = time.monotonic()
-            seed.seed(app)
-            print(f"Seeded in {time.monotonic() - t0:.0f}s.")
-        with db.engine.connect() as conn:
-            root_id = seed.root_channel_id(conn)
-        db.session.remove()
-        db.engine.dispose()
     return url, root_id
 
 

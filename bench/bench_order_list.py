@@ -82,45 +82,16 @@ def app_settings(url):
 
 def prepare_database(server, name, reseed):
     """Create, migrate, sync roles and seed (once); returns the database URL."""
-    import flask_migrate
-    import sqlalchemy
+    from common import prepare_seeded_database
 
-    engine = sqlalchemy.create_engine(server)
-    with engine.begin() as conn:
-        if reseed:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
-        conn.exec_driver_sql(f"CREATE DATABASE IF NOT EXISTS {name} CHARACTER SET utf8mb4")
-    url = f"{server}/{name}?charset=utf8mb4"
-    db_engine = sqlalchemy.create_engine(url)
-    with db_engine.connect() as conn:
-        seeded = seed_orders.database_is_seeded(conn)
-        partial = not seeded and seed_orders.has_tables(conn, name)
-    db_engine.dispose()
-    if partial:  # an interrupted seed: start over rather than guess what is missing
-        print(f"Found a partial seed in {name}; rebuilding it.")
-        with engine.begin() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE {name}")
-            conn.exec_driver_sql(f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
-    engine.dispose()
+    def state_of(conn):
+        if seed_orders.database_is_seeded(conn):
+            return "seeded"
+        return "partial" if seed_orders.has_tables(conn, name) else "empty"
 
-    from app import create_app
-    from app.extensions import db
-
-    app = create_app(app_settings(url))
-    with app.app_context():
-        flask_migrate.upgrade()
-        app.appbuilder.sm.sync_roles()
-        if seeded:
-            print(f"Database {name} already seeded; skipping the seed (--reseed rebuilds it).")
-        else:
-            print(f"Seeding {name}: {seed_orders.ENTERPRISES:,} enterprises, "
-                  f"{seed_orders.ORDERS:,} orders ...")
-            t0 = time.monotonic()
-            seed_orders.seed(app)
-            print(f"Seeded in {time.monotonic() - t0:.0f}s.")
-        db.session.remove()
-        db.engine.dispose()
-    return url
+    return prepare_seeded_database(
+        server, name, reseed, app_settings(None), state_of, seed_orders.seed,
+        f"{seed_orders.ENTERPRISES:,} enterprises, {seed_orders.ORDERS:,} orders")
 
 
 def database_facts(conn, schema):

@@ -167,3 +167,48 @@ def cpu_seconds(master_pid):
 def log_since(msg, started):
     """A progress line with the seconds since ``started`` (time.monotonic())."""
     print(f"  [{time.monotonic() - started:6.1f}s] {msg}", flush=True)
+
+
+def prepare_seeded_database(server, name, reseed, settings, state_of, seed, describe):
+    """Create the MariaDB database ``name`` on ``server`` (dropped first with ``reseed``),
+    migrate it and sync the roles, then seed it once. ``state_of(conn)`` says "seeded",
+    "partial" (an interrupted seed: the database is rebuilt rather than guessed at) or
+    anything else (empty); ``seed(app)`` fills it; ``describe`` names what it seeds.
+    Returns the database URL."""
+    import flask_migrate
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(server)
+    with engine.begin() as conn:
+        if reseed:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
+        conn.exec_driver_sql(f"CREATE DATABASE IF NOT EXISTS {name} CHARACTER SET utf8mb4")
+    url = f"{server}/{name}?charset=utf8mb4"
+    db_engine = sqlalchemy.create_engine(url)
+    with db_engine.connect() as conn:
+        state = state_of(conn)
+    db_engine.dispose()
+    if state == "partial":
+        print(f"Found a partial seed in {name}; rebuilding it.")
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE {name}")
+            conn.exec_driver_sql(f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
+    engine.dispose()
+
+    from app import create_app
+    from app.extensions import db
+
+    app = create_app({**settings, "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        flask_migrate.upgrade()
+        app.appbuilder.sm.sync_roles()
+        if state == "seeded":
+            print(f"Database {name} already seeded; skipping the seed (--reseed rebuilds it).")
+        else:
+            print(f"Seeding {name}: {describe} ...")
+            t0 = time.monotonic()
+            seed(app)
+            print(f"Seeded in {time.monotonic() - t0:.0f}s.")
+        db.session.remove()
+        db.engine.dispose()
+    return url
