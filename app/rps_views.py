@@ -9,7 +9,6 @@ import re
 
 from flask import flash, redirect, url_for
 from flask_appbuilder.actions import action
-from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget, Select2Widget
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -20,6 +19,7 @@ from wtforms.validators import DataRequired, StopValidation, ValidationError
 
 from . import rps, scope
 from .extensions import db
+from .form_fields import QuerySelectField
 from .listing import Col
 from .models import AccountKind, Enterprise, PermissionType, RpsDevice
 from .scoped_view import ScopedInterface

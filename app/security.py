@@ -22,7 +22,9 @@ from wtforms.validators import DataRequired
 
 from . import accounts, roles
 from .auth_views import YmcsAuthDBView
+from .form_fields import choices, use_our_fields
 from .models import Account, AccountKind
+from .scoped_view import Interface
 from .server_sessions import end_sessions
 
 
@@ -39,7 +41,7 @@ class AccountModelView(UserDBModelView):
     # FAB makes a NOT NULL boolean a required checkbox; "no" must be submittable.
     # FAB's enum field answers an unknown value with a 500; this one with a form error.
     _kind = SelectField("Kind", coerce=AccountKind, validators=[DataRequired()],
-                        choices=[(k, k.value) for k in AccountKind])
+                        choices=choices((k, k.value) for k in AccountKind))
     add_form_extra_fields = {
         **UserDBModelView.add_form_extra_fields,
         "must_change_password": BooleanField("Must Change Password", default=False),
@@ -108,6 +110,16 @@ class YmcsSecurityManager(SecurityManager):
     user_model = Account
     userdbmodelview = AccountModelView
     authdbview = YmcsAuthDBView
+
+    def __init__(self, appbuilder):
+        super().__init__(appbuilder)
+        # the accounts a role lists (FAB's related view) are looked up with Session.get()
+        self.userdbmodelview.datamodel = Interface(self.user_model)
+
+    def register_views(self):
+        super().register_views()
+        for view in self.appbuilder.baseviews:  # FAB's screens: accounts, roles, groups …
+            use_our_fields(view)  # select fields in WTForms 3.3's terms (app/form_fields.py)
 
     def reset_password(self, userid, password):
         """FAB's "reset password" screens, in one transaction: when someone else sets it, the

@@ -8,7 +8,6 @@ from email_validator import EmailNotValidError, validate_email
 from flask import abort, flash, redirect, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.actions import action
-from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext
@@ -21,6 +20,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from . import scope, tenant_accounts, tenants
 from .accounts import _N
 from .extensions import db
+from .form_fields import QuerySelectField, choices
 from .listing import Col, ListFilter, RowAction
 from .models import Authorization, Channel, Enterprise, PermissionType, Status
 from .public_url import external_url
@@ -323,8 +323,8 @@ class EnterpriseModelView(_TenantActionsMixin, FastScopedModelView):
         "permission_type": SelectField(
             _l("Permission"), coerce=PermissionType, validators=[DataRequired()],
             # values as submitted (the enum's str() would be "PermissionType.rps")
-            choices=[(PermissionType.device_management.value, _l("Device Management")),
-                     (PermissionType.rps.value, _l("RPS"))]),
+            choices=choices([(PermissionType.device_management.value, _l("Device Management")),
+                             (PermissionType.rps.value, _l("RPS"))])),
     }
     edit_form_extra_fields = {k: v for k, v in add_form_extra_fields.items()
                               if k != "permission_type"}

@@ -11,13 +11,14 @@ from wtforms import BooleanField, SelectField
 from wtforms.validators import Optional
 
 from . import scope
+from .form_fields import choices
 from .listing import Col, FastListMixin, ListFilter
 from .models import OperationLog
 from .scoped_view import ScopedInterface, ScopedModelView
 
-COUNTRY_CHOICES = [("", "")] + sorted(
+COUNTRY_CHOICES = choices([("", "")] + sorted(
     ((c.alpha_2, c.name) for c in pycountry.countries), key=lambda c: c[1]
-)
+))
 
 
 def _country_field():
