@@ -9,10 +9,9 @@ WTForms 3.4 removes. So our forms build choices with ``choices()``, name these f
 """
 
 from flask_appbuilder import fields as fab
-from wtforms import DateTimeField, DateTimeLocalField
+from wtforms import DateTimeField, DateTimeLocalField, SelectField
 from wtforms.fields.choices import Choice, SelectChoice
 from wtforms.fields.core import UnboundField
-from wtforms.validators import ValidationError
 
 
 def choices(pairs):
@@ -59,14 +58,12 @@ class EnumField(fab.EnumField):
             def coerce(value):
                 return None if value is None else str(value)
 
-        fab.SelectField.__init__(self, label=label, validators=validators, default=default,
-                                 coerce=coerce, choices=choices(zip(enums, labels, strict=True)),
-                                 **kwargs)
+        SelectField.__init__(self, label=label, validators=validators, default=default,
+                             coerce=coerce, choices=choices(zip(enums, labels, strict=True)),
+                             **kwargs)
 
-    def pre_validate(self, form):
-        if any(self.data == self.coerce(choice.value) for choice in self.choices):
-            return
-        raise ValidationError(self.gettext("Not a valid choice"))
+    # WTForms' own check (FAB's reads the choices as pairs), with WTForms' translated message
+    pre_validate = SelectField.pre_validate
 
 
 # What FAB's converter makes -> ours. DateTimeField's widget is FAB's date-time picker either

@@ -40,8 +40,10 @@ class AccountModelView(UserDBModelView):
     list_columns = ["first_name", "last_name", "username", "email", "kind", "active", "roles"]
     # FAB makes a NOT NULL boolean a required checkbox; "no" must be submittable.
     # FAB's enum field answers an unknown value with a 500; this one with a form error.
+    # Option values as submitted: the enum's str() ("AccountKind.channel_master") came back
+    # as an unknown kind, and no account could be saved from the form.
     _kind = SelectField("Kind", coerce=AccountKind, validators=[DataRequired()],
-                        choices=choices((k, k.value) for k in AccountKind))
+                        choices=choices((k.value, k.value) for k in AccountKind))
     add_form_extra_fields = {
         **UserDBModelView.add_form_extra_fields,
         "must_change_password": BooleanField("Must Change Password", default=False),
