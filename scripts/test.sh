@@ -91,13 +91,20 @@ if ! ruff check .; then
     FAILED+=("ruff")
 fi
 
+# Parallel runs (pytest-xdist): one worker per core, at most 4. Each worker is a pytest session
+# of its own: its own database, SMTP port, file store and browser (tests/conftest.py).
+# YMCS_TEST_WORKERS=0 runs in one process. The order is random (pytest-randomly), so a test that
+# passes only after another shows up; the header prints the seed: `--randomly-seed=N` repeats
+# an order, `-p no:randomly` keeps the file order.
+WORKERS="${YMCS_TEST_WORKERS:-$(python -c 'import os; print(min(len(os.sched_getaffinity(0)), 4))')}"
+
 run_suite() {  # run_suite KIND LABEL [pytest args]
     local kind="$1" label="$2" t=$SECONDS rc=0
     shift 2
     echo
-    echo "=== tests on $label (YMCS_TEST_DB=$kind) ==="
-    YMCS_TEST_DB="$kind" python -m pytest -q -rfEsx --junitxml="$REPORTS/$kind.xml" "$@" \
-        || rc=$?
+    echo "=== tests on $label (YMCS_TEST_DB=$kind, $WORKERS workers) ==="
+    YMCS_TEST_DB="$kind" python -m pytest -q -rfEsx -n "$WORKERS" \
+        --junitxml="$REPORTS/$kind.xml" "$@" || rc=$?
     echo "=== tests on $label: $([ $rc -eq 0 ] && echo passed || echo "FAILED (pytest exit $rc)")" \
          "in $((SECONDS - t)) s ==="
     if [ $rc -ne 0 ]; then

@@ -3,28 +3,20 @@ envelopes written by hand (for what the fleet simulator would never send)."""
 
 import base64
 import datetime
-import uuid
 
 from app.device_ops import auth
-from app.models import Enterprise, Order, OrderStatus, Package
+from app.models import Enterprise
+from app.orders import today
+
+from .helpers import new_order, new_package
 
 NS = "urn:dslforum-org:cwmp-1-2"
 
 
 def give_quota(session, enterprise_id, devices=100):
-    """An order in service today for ``devices`` devices."""
-    enterprise = session.get(Enterprise, enterprise_id)
-    package = Package(name=f"acs-test-{uuid.uuid4().hex[:10]}", max_devices=devices,
-                      duration_months=12)
-    session.add(package)
-    session.flush()
-    today = datetime.date.today()
-    session.add(Order(enterprise_id=enterprise_id, channel_id=enterprise.channel_id,
-                      reseller="test", package_id=package.id, package_name=package.name,
-                      quantity=1, max_devices=devices, duration_months=12,
-                      effective_on=today - datetime.timedelta(days=1),
-                      expires_on=today + datetime.timedelta(days=300),
-                      status=OrderStatus.effective))
+    """An order in service since yesterday for ``devices`` devices."""
+    new_order(session, enterprise_id, package=new_package(session, devices),
+              effective_on=today() - datetime.timedelta(days=1))
     session.commit()
 
 

@@ -13,7 +13,10 @@ from app.extensions import db
 from .smtp import SmtpServer, free_port
 from .tree import build_tree
 
-SMTP_PORT = free_port()  # the suite's mail relay; tests that read mail start a server on it
+# The suite's mail relay; tests that read mail start a server on it. Chosen in pytest_configure:
+# under pytest-xdist every worker gets a port of its own from the controller.
+SMTP_PORT = None
+_SMTP_PORTS_GIVEN = set()  # in the xdist controller: the ports handed to workers so far
 
 MARIADB_SERVER = os.environ.get("YMCS_TEST_MARIADB", "mysql+pymysql://root@127.0.0.1:3306")
 
@@ -24,6 +27,32 @@ def database_kind():
 
 def pytest_report_header(config):
     return f"database: {database_kind()}"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """pytest-xdist, in the controller: one SMTP port per worker, distinct by construction
+    (two workers each asking the kernel for a free port could be told the same one)."""
+    port = free_port()
+    while port in _SMTP_PORTS_GIVEN:
+        port = free_port()
+    _SMTP_PORTS_GIVEN.add(port)
+    node.workerinput["ymcs_smtp_port"] = port
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    # pytest-randomly's header line is hidden under -q: repeat the order's seed at the end.
+    seed = getattr(config.option, "randomly_seed", None)
+    if isinstance(seed, int) and config.pluginmanager.hasplugin("randomly"):
+        terminalreporter.write_line(f"random order: -p randomly --randomly-seed={seed} "
+                                    "runs this order again")
+
+
+def pytest_configure(config):
+    global SMTP_PORT
+    workerinput = getattr(config, "workerinput", None)  # set in an xdist worker
+    SMTP_PORT = workerinput["ymcs_smtp_port"] if workerinput else free_port()
+    TEST_SETTINGS["MAIL_PORT"] = SMTP_PORT
 
 
 def create_test_database(tmp_dir):
@@ -57,7 +86,7 @@ TEST_SETTINGS = {
     # Tests log in hundreds of times from 127.0.0.1; test_security checks the real limit.
     "AUTH_RATE_LIMIT": "100000 per second",
     "MAIL_SERVER": "127.0.0.1",
-    "MAIL_PORT": SMTP_PORT,
+    "MAIL_PORT": None,  # SMTP_PORT, once pytest_configure has chosen it
     "MAIL_TIMEOUT": 2,
     # The simulated phones live on 127.0.0.1; tests/device_ops/test_connreq.py checks the refusal.
     "CONNECTION_REQUEST_ALLOW_LOOPBACK": True,
@@ -84,8 +113,10 @@ def database_url(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def app(database_url):
-    app = make_app(database_url)
+def app(database_url, tmp_path_factory):
+    # A file store of the session's own: not the checkout's instance/ folder, which every
+    # xdist worker (and every other run from the same checkout) would share.
+    app = make_app(database_url, FILE_STORE_DIR=str(tmp_path_factory.mktemp("files")))
     migrate_and_sync(app)
     yield app
     with app.app_context():

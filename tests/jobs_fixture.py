@@ -1,8 +1,9 @@
 """Helpers for tests that run real scheduler processes.
 
 The processes load a test job with YMCS_EXTRA_JOBS=tests.jobs_fixture:register. It appends one
-line per execution to the file named by YMCS_TEST_TICK_LOG: every run is kept, duplicates
-included, which the unique JobRun ledger would hide.
+line per execution to the file named by YMCS_TEST_TICK_LOG: when, the process and the scheduler
+(the lease holder id) that ran it. Every run is kept, duplicates included, which the unique
+JobRun ledger would hide.
 """
 
 import os
@@ -13,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from flask import current_app
+from flask import g
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,7 +24,7 @@ def register(registry):
 
 
 def record_tick():
-    line = f"{time.time():.6f} {os.getpid()} {current_app.name}\n"
+    line = f"{time.time():.6f} {os.getpid()} {g.scheduler_holder}\n"
     # One short write to a file opened for appending lands whole, whoever else appends.
     with open(os.environ["YMCS_TEST_TICK_LOG"], "a") as log:
         log.write(line)
@@ -31,11 +32,24 @@ def record_tick():
 
 def read_tick_log(path):
     """[(time, pid)] of every run of record_tick, in time order."""
+    return [(when, pid) for when, pid, _holder in read_tick_log_holders(path)]
+
+
+def read_tick_log_holders(path):
+    """[(time, pid, scheduler)] of every run of record_tick, in time order."""
     if not os.path.exists(path):
         return []
     with open(path) as log:
         rows = [line.split() for line in log if line.strip()]
-    return sorted((float(when), int(pid)) for when, pid, _app in rows)
+    return sorted((float(when), int(pid), holder) for when, pid, holder in rows)
+
+
+def schedulers_per_process(path):
+    """{pid: {scheduler ids that ran the job in it}}: one each, or a process ticks twice."""
+    found = {}
+    for _when, pid, holder in read_tick_log_holders(path):
+        found.setdefault(pid, set()).add(holder)
+    return found
 
 
 def scheduler_env(database_url, tmp_path, tick, lease):
@@ -75,16 +89,6 @@ def kill_all(processes):
         process.wait()
 
 
-def wait_until(condition, timeout, poll=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(poll)
-    raise AssertionError(f"still waiting after {timeout}s")
-
-
 def runs_of(runs, pid):
     return [when for when, who in runs if who == pid]
 
@@ -96,10 +100,6 @@ def pid_stretches(runs):
         if not stretches or stretches[-1] != pid:
             stretches.append(pid)
     return stretches
-
-
-def gaps(times):
-    return [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
 
 
 def outputs(tmp_path):

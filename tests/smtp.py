@@ -1,5 +1,6 @@
 """A real SMTP server for the tests: aiosmtpd on 127.0.0.1, stoppable and restartable."""
 
+import contextlib
 import socket
 from email import message_from_bytes, policy
 
@@ -10,6 +11,15 @@ def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def closed_port():
+    """A port that refuses connections while the block runs: bound here, so no other test
+    (another xdist worker's SMTP server) can listen on it, and never listening."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield held.getsockname()[1]
 
 
 class Collector:

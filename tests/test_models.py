@@ -24,12 +24,13 @@ def test_bad_mac_is_refused(raw):
         normalize_mac(raw)
 
 
-def test_mac_is_unique_whatever_its_spelling(db_session, tree):
+def test_mac_is_unique_whatever_its_spelling(db_session, fresh_tree):
+    # a tree of its own: the device it keeps would change the shared tree's counts
     from sqlalchemy.exc import IntegrityError
 
-    db_session.add(Device(mac="02:BB:00:00:00:01", enterprise_id=tree.E))
+    db_session.add(Device(mac="02:BB:00:00:00:01", enterprise_id=fresh_tree.E))
     db_session.commit()
-    db_session.add(Device(mac="02bb00000001", enterprise_id=tree.E))
+    db_session.add(Device(mac="02bb00000001", enterprise_id=fresh_tree.E))
     with pytest.raises(IntegrityError):
         db_session.commit()
     db_session.rollback()

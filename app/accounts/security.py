@@ -24,6 +24,8 @@ from app.accounts import roles
 from app.accounts import rules as accounts
 from app.accounts.sessions import end_sessions
 from app.accounts.views import YmcsAuthDBView
+from app.core.form_fields import choices, use_our_fields
+from app.core.scoped_view import Interface
 from app.models import Account, AccountKind
 
 
@@ -39,8 +41,10 @@ class AccountModelView(UserDBModelView):
     list_columns = ["first_name", "last_name", "username", "email", "kind", "active", "roles"]
     # FAB makes a NOT NULL boolean a required checkbox; "no" must be submittable.
     # FAB's enum field answers an unknown value with a 500; this one with a form error.
+    # Option values as submitted: the enum's str() ("AccountKind.channel_master") came back
+    # as an unknown kind, and no account could be saved from the form.
     _kind = SelectField("Kind", coerce=AccountKind, validators=[DataRequired()],
-                        choices=[(k, k.value) for k in AccountKind])
+                        choices=choices((k.value, k.value) for k in AccountKind))
     add_form_extra_fields = {
         **UserDBModelView.add_form_extra_fields,
         "must_change_password": BooleanField("Must Change Password", default=False),
@@ -109,6 +113,16 @@ class YmcsSecurityManager(SecurityManager):
     user_model = Account
     userdbmodelview = AccountModelView
     authdbview = YmcsAuthDBView
+
+    def __init__(self, appbuilder):
+        super().__init__(appbuilder)
+        # the accounts a role lists (FAB's related view) are looked up with Session.get()
+        self.userdbmodelview.datamodel = Interface(self.user_model)
+
+    def register_views(self):
+        super().register_views()
+        for view in self.appbuilder.baseviews:  # FAB's screens: accounts, roles, groups …
+            use_our_fields(view)  # select fields in WTForms 3.3's terms (app/form_fields.py)
 
     def reset_password(self, userid, password):
         """FAB's "reset password" screens, in one transaction: when someone else sets it, the

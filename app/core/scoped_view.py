@@ -13,9 +13,18 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 
 from app.core import scope
+from app.core.form_fields import ChoiceFieldsMixin
 
 
-class ScopedInterface(SQLAInterface):
+class Interface(SQLAInterface):
+    """FAB's interface, with Session.get() where FAB uses Query.get() (legacy since
+    SQLAlchemy 2.0): the object a related-view or relation filter names."""
+
+    def get_related_obj(self, col_name, value):
+        return self.session.get(self.get_related_model(col_name), value)
+
+
+class ScopedInterface(Interface):
     """``narrow`` replaces the model's default scope, e.g. channels a channel may manage
     (below itself) rather than all it sees. Related dropdowns use the default scope."""
 
@@ -48,7 +57,7 @@ def _require_visible(view, pk):
         abort(404)
 
 
-class ScopedModelView(ModelView):
+class ScopedModelView(ChoiceFieldsMixin, ModelView):
     """Base for every tenant-data ModelView."""
 
     @expose("/show/<pk>", methods=["GET"])

@@ -10,12 +10,13 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectField
 from wtforms.validators import Optional
 
+from app.core.form_fields import choices
 from app.core.listing import FastListMixin
 from app.core.scoped_view import ScopedModelView
 
-COUNTRY_CHOICES = [("", "")] + sorted(
+COUNTRY_CHOICES = choices([("", "")] + sorted(
     ((c.alpha_2, c.name) for c in pycountry.countries), key=lambda c: c[1]
-)
+))
 
 
 def country_field():

@@ -2,7 +2,6 @@
 paid orders. Only the platform administrator has these screens (no role grants them)."""
 
 from flask_appbuilder import ModelView
-from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
@@ -10,13 +9,14 @@ from sqlalchemy import select
 from wtforms.validators import DataRequired, Length, NumberRange
 
 from app.accounts.rules import _N
+from app.core.form_fields import ChoiceFieldsMixin, QuerySelectField
 from app.extensions import db
 from app.models import Channel, Order, OrderLimit, Package
 from app.orders import rules as orders
 from app.tenancy.rules import TenantError
 
 
-class PackageModelView(ModelView):
+class PackageModelView(ChoiceFieldsMixin, ModelView):
     datamodel = SQLAInterface(Package)
     list_title = _l("Packages")
     list_columns = ["name", "max_devices", "duration_months", "active"]
@@ -57,7 +57,7 @@ def _channels():
     return db.session.execute(select(Channel).order_by(Channel.name)).scalars().all()
 
 
-class OrderLimitModelView(ModelView):
+class OrderLimitModelView(ChoiceFieldsMixin, ModelView):
     datamodel = SQLAInterface(OrderLimit)
     list_title = _l("Order Limits")
     list_columns = ["channel", "max_open_orders"]

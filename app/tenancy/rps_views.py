@@ -9,7 +9,6 @@ import re
 
 from flask import flash, redirect, url_for
 from flask_appbuilder.actions import action
-from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget, Select2Widget
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -19,6 +18,7 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, StopValidation, ValidationError
 
 from app.core import scope
+from app.core.form_fields import QuerySelectField
 from app.core.listing import Col
 from app.core.scoped_view import ScopedInterface
 from app.core.views import FastScopedModelView, fmt_time

@@ -8,7 +8,6 @@ from email_validator import EmailNotValidError, validate_email
 from flask import abort, flash, redirect, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.actions import action
-from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext
@@ -20,6 +19,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from app.accounts.rules import _N
 from app.core import scope
+from app.core.form_fields import QuerySelectField, choices
 from app.core.listing import Col, ListFilter, RowAction
 from app.core.public_url import external_url
 from app.core.scoped_view import ScopedInterface
@@ -325,8 +325,8 @@ class EnterpriseModelView(_TenantActionsMixin, FastScopedModelView):
         "permission_type": SelectField(
             _l("Permission"), coerce=PermissionType, validators=[DataRequired()],
             # values as submitted (the enum's str() would be "PermissionType.rps")
-            choices=[(PermissionType.device_management.value, _l("Device Management")),
-                     (PermissionType.rps.value, _l("RPS"))]),
+            choices=choices([(PermissionType.device_management.value, _l("Device Management")),
+                             (PermissionType.rps.value, _l("RPS"))])),
     }
     edit_form_extra_fields = {k: v for k, v in add_form_extra_fields.items()
                               if k != "permission_type"}

@@ -63,12 +63,18 @@ def test_unknown_language_is_refused_without_signing_in(app, fresh_tree):
     assert _account(app, fresh_tree.c).language == "en"
 
 
-@pytest.mark.parametrize("email, password", [
-    ("", "x"), ("a@b.test", ""), ("x" * 10000, "y"), ("a@b.test", "p" * 10000),
+@pytest.mark.parametrize("email, password, field, message", [
+    ("", "x", "username", "This field is required."),
+    ("a@b.test", "", "password", "This field is required."),
+    ("x" * 10000, "y", "username", "Field cannot be longer than 320 characters."),
+    ("a@b.test", "p" * 10000, "password", "Field cannot be longer than 256 characters."),
 ])
-def test_bad_login_input_is_a_clear_message_not_a_500(app, email, password):
+def test_bad_login_input_is_a_clear_message_not_a_500(app, email, password, field, message):
     client, response = _attempt(app, email, password)
-    assert response.status_code in (200, 302)
+    assert response.status_code == 200  # the form again, with the message at its field
+    page = response.get_data(as_text=True)
+    assert re.search(rf'name="{field}".*?class="help-block">{re.escape(message)}<', page,
+                     re.S), page[-3000:]
     assert client.get("/").status_code == 302  # not signed in
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from app.accounts import roles
 from app.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
 from app.extensions import db
-from app.models import Account, Channel, Device
+from app.models import Account, AccountKind, Channel, Device
 
 
 def _permissions(app, role_name):
@@ -134,18 +134,27 @@ def test_menu_is_in_the_account_language(app, fresh_tree, login):
     assert "平台设备" in browser.get("/").get_data(as_text=True)
 
 
-@pytest.mark.parametrize("kind, code", [("superuser", 200), ("channel_master", 302)])
-def test_admin_user_form_refuses_unknown_kinds(app, fresh_tree, login, kind, code):
+@pytest.mark.parametrize("kind, saved", [("superuser", False), ("channel_master", True)])
+def test_admin_user_form_refuses_unknown_kinds(app, fresh_tree, login, kind, saved):
     admin = login(fresh_tree.admin_email, fresh_tree.password)
     page = admin.get(f"/users/edit/{fresh_tree.c}").get_data(as_text=True)
     from ..conftest import csrf_token_from
 
     admin.token = csrf_token_from(page)
     response = admin.post(f"/users/edit/{fresh_tree.c}", data={
-        "first_name": "c", "last_name": "x", "username": fresh_tree.c_email,
+        "first_name": "c", "last_name": "Renamed", "username": fresh_tree.c_email,
         "email": fresh_tree.c_email, "kind": kind, "roles": _role_id(app), "language": "en",
         "active": "y", "channel": str(fresh_tree.C)})
-    assert response.status_code == code
+    with app.app_context():
+        account = db.session.get(Account, fresh_tree.c)
+        stored = (account.kind, account.last_name, account.channel_id)
+    if saved:
+        assert response.status_code == 302
+        assert stored == (AccountKind.channel_master, "Renamed", fresh_tree.C)
+    else:  # the form again, with the kind asked for again, and the account as it was
+        assert response.status_code == 200
+        assert "This field is required." in response.get_data(as_text=True)
+        assert stored == (AccountKind.channel_master, fresh_tree.prefix, fresh_tree.C)
 
 
 def _role_id(app):

@@ -47,7 +47,7 @@ def live_server(tmp_path_factory):
     from app.demo import seed_demo
 
     url, drop = create_test_database(tmp_path_factory.mktemp("browser-db"))
-    app = make_app(url)
+    app = make_app(url, FILE_STORE_DIR=str(tmp_path_factory.mktemp("browser-files")))
     migrate_and_sync(app)
     with app.app_context():
         seed_demo(db.session)

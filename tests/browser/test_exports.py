@@ -11,6 +11,8 @@ from app.exports import jobs as export_jobs
 from app.extensions import db
 from app.models import ExportJob
 
+from ..helpers import run_export_ticks
+
 ACME = "acme@ymcs.example"  # the demo's channel admin
 
 
@@ -24,20 +26,6 @@ def _queue_statement_export(live_server, page, monkeypatch, tmp_path):
     return int(page.url.rsplit("/", 1)[1])
 
 
-def _tick_until_started(app, job_id):
-    """The scheduler's export job, as its ticks would run it (queued exports of other
-    tests go first)."""
-    for _ in range(50):
-        with app.app_context():
-            started = export_jobs.start_exports_job()
-            workers = export_jobs.running_workers(app)
-        for thread in workers.values():
-            thread.join(timeout=120)
-        if job_id in started:
-            return
-    raise AssertionError(f"export {job_id} was never started")
-
-
 def test_a_queued_export_polls_until_the_download_is_offered(live_server, page_as,
                                                              monkeypatch, tmp_path):
     page = page_as(ACME)
@@ -45,7 +33,7 @@ def test_a_queued_export_polls_until_the_download_is_offered(live_server, page_a
     expect(page.locator("#export-status-text")).to_have_text("Waiting to start")
     expect(page.locator("#export-download")).to_be_hidden()
 
-    _tick_until_started(live_server.app, job_id)
+    run_export_ticks(live_server.app, job_id)
     # No reload: the page's own polling notices the finished file.
     expect(page.locator("#export-status-text")).to_have_text("Ready")
     link = page.locator("#export-download")

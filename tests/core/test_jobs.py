@@ -8,13 +8,12 @@ import datetime
 import os
 import signal
 import threading
-import time
 import uuid
 
 import click
 import pytest
 from flask.cli import run_command
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from app.cli import scheduler_command
 from app.core import leases
@@ -28,18 +27,18 @@ from app.core.jobs import (
     should_embed_scheduler,
 )
 from app.extensions import db
-from app.models import JobRun, SchedulerLease
+from app.models import JobRun, SchedulerLease, utcnow
 
+from ..helpers import wait_until
 from ..jobs_fixture import (
-    gaps,
     kill_all,
     outputs,
     pid_stretches,
     read_tick_log,
     runs_of,
     scheduler_env,
+    schedulers_per_process,
     start_flask,
-    wait_until,
 )
 
 T0 = datetime.datetime(2026, 1, 1, 12, 0, 0)
@@ -331,13 +330,21 @@ def test_mode_off_never_embeds(flask_cli_env):
 # Real processes: `flask ymcs scheduler` three times, and `flask run` with its reloader
 
 
-TICK, LEASE = 1, 3
+# A lease of five ticks: a leader starved for a few seconds on a loaded machine keeps it.
+TICK, LEASE = 1, 5
 
 
 def clear_scheduler_lease(session):
     # A process test that failed may have left the production lease name held.
     session.execute(delete(SchedulerLease).where(SchedulerLease.name == LEASE_NAME))
     session.commit()
+
+
+def lease_row(session):
+    row = session.execute(select(SchedulerLease.holder, SchedulerLease.expires_at)
+                          .where(SchedulerLease.name == LEASE_NAME)).one()
+    session.rollback()  # the next read sees what is committed then
+    return row
 
 
 def test_three_schedulers_run_each_tick_once_and_survive_their_leader(
@@ -350,38 +357,40 @@ def test_three_schedulers_run_each_tick_once_and_survive_their_leader(
         for i in range(3):
             proc = start_flask(["ymcs", "scheduler"], env, tmp_path / f"scheduler{i}.out")
             procs[proc.pid] = proc
-        runs = wait_until(lambda: len(read_tick_log(tick_log)) >= 6 and read_tick_log(tick_log),
-                          timeout=20)
+        runs = wait_until(lambda: len(read_tick_log(tick_log)) >= 6 and read_tick_log(tick_log))
         first = runs[0][1]
 
         procs[first].kill()  # kill -9: no release, the lease must run out
-        killed_at = time.time()
+        procs[first].wait()
+        dead_lease = lease_row(db_session)  # the dead one's last renewal, now never renewed
         runs = wait_until(lambda: len(others(read_tick_log(tick_log), first)) >= 4 and
-                          read_tick_log(tick_log), timeout=LEASE + TICK + 10)
+                          read_tick_log(tick_log))
         second = others(runs, first)[0][1]
 
         procs[second].terminate()  # SIGTERM: a clean stop releases the lease
-        terminated_at = time.time()
-        assert procs[second].wait(10) == 0
+        assert procs[second].wait(60) == 0
+        released, read_at = lease_row(db_session), utcnow()
         third = next(pid for pid in procs if pid not in (first, second))
-        wait_until(lambda: len(runs_of(read_tick_log(tick_log), third)) >= 2, timeout=10)
+        wait_until(lambda: len(runs_of(read_tick_log(tick_log), third)) >= 2)
         procs[third].send_signal(signal.SIGINT)
-        assert procs[third].wait(10) == 0
+        assert procs[third].wait(60) == 0
     finally:
         kill_all(procs.values())
 
     runs = read_tick_log(tick_log)
+    # One scheduler at a time ran the job (never two taking turns), handed over twice.
     assert pid_stretches(runs) == [first, second, third], outputs(tmp_path)
-    for pid in (first, second, third):
-        # Each tick ran once (no gap near 0) and none was skipped (no gap near two ticks).
-        assert all(0.5 * TICK < gap < 1.75 * TICK for gap in gaps(runs_of(runs, pid))), runs
-    takeover = runs_of(runs, second)[0] - killed_at
-    waited = runs_of(runs, second)[0] - runs_of(runs, first)[-1]
-    handover = runs_of(runs, third)[0] - terminated_at
-    print(f"takeover after kill -9: {takeover:.2f}s; after SIGTERM: {handover:.2f}s")
-    assert takeover <= LEASE + TICK + 0.5
-    assert waited >= LEASE - 1 - 0.1  # the standby waited out the lease (whole seconds)
-    assert handover <= TICK + 0.5
+    # Each process ran it from one scheduler: once per tick, not twice.
+    schedulers = schedulers_per_process(tick_log)
+    assert sorted(schedulers) == sorted(procs)
+    assert all(len(ids) == 1 for ids in schedulers.values()), schedulers
+    (first_id,), (second_id,) = schedulers[first], schedulers[second]
+    # After kill -9 the standby waited for the dead holder's lease to run out.
+    assert dead_lease.holder == first_id
+    dead_until = dead_lease.expires_at.replace(tzinfo=datetime.UTC).timestamp()
+    assert runs_of(runs, second)[0] > dead_until
+    # SIGTERM released it on the way out (expired at once, or the third already has it).
+    assert released.holder != second_id or released.expires_at < read_at
     assert leases.current_holder(db_session, LEASE_NAME) is None
 
 
@@ -394,13 +403,15 @@ def test_flask_run_embeds_one_scheduler_in_the_process_that_serves(
     clear_scheduler_lease(db_session)
     env = scheduler_env(database_url, tmp_path, TICK, LEASE)
     server = start_flask(["run", "--reload", "--port", "0"], env, tmp_path / "run.out")
+    tick_log = env["YMCS_TEST_TICK_LOG"]
     try:
-        runs = wait_until(lambda: len(read_tick_log(env["YMCS_TEST_TICK_LOG"])) >= 2 and
-                          read_tick_log(env["YMCS_TEST_TICK_LOG"]), timeout=20)
+        wait_until(lambda: len(read_tick_log(tick_log)) >= 2)
         os.killpg(server.pid, signal.SIGINT)  # Ctrl-C reaches the reloader and its child
-        assert server.wait(10) == 0
+        assert server.wait(60) == 0
     finally:
         kill_all([server])
-    pids = {pid for _when, pid in runs}
-    assert len(pids) == 1 and server.pid not in pids, outputs(tmp_path)  # the child, alone
+    schedulers = schedulers_per_process(tick_log)
+    # the serving child alone, with one scheduler
+    assert len(schedulers) == 1 and server.pid not in schedulers, outputs(tmp_path)
+    assert [len(ids) for ids in schedulers.values()] == [1], schedulers
     assert leases.current_holder(db_session, LEASE_NAME) is None  # released on the way out

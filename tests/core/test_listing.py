@@ -101,10 +101,18 @@ def test_tampered_cursor_is_400(app, tree, login, cursor):
     assert response.status_code == 400
 
 
-def test_unknown_sort_falls_back_to_the_default(app, tree, login):
-    response = login(tree.c_email, tree.password).get(
-        "/devicemodelview/list/?sort=password&dir=sideways")
+def test_unknown_sort_falls_back_to_the_default(app, tree, login, fleet):
+    _name, rows = fleet
+    browser = login(tree.c_email, tree.password)
+    q = f"/devicemodelview/list/?q=0a{rows[0].mac[2:8]}"
+    newest_first = [r.mac for r in sorted(rows, key=lambda r: r.id, reverse=True)]
+    assert _macs(browser.get(q).get_data(as_text=True)) == newest_first  # the default
+    response = browser.get(f"{q}&sort=password&dir=sideways")
     assert response.status_code == 200
+    assert _macs(response.get_data(as_text=True)) == newest_first
+    # a known column with an unknown direction: that column, in the default direction
+    by_model = [r.mac for r in sorted(rows, key=lambda r: (r.model, r.id), reverse=True)]
+    assert _macs(browser.get(f"{q}&sort=model&dir=sideways").get_data(as_text=True)) == by_model
 
 
 def test_count_says_more_than_past_the_cap(app, tree, login, fleet):

@@ -11,6 +11,7 @@ from app.device_ops import auth, commands
 from app.models import CommandStatus, Device, DeviceCommand, DeviceSample, Enterprise
 
 from ..acs_support import NS, basic, credentials, give_quota, gpv_response, inform, response
+from ..helpers import PATIENCE
 
 CWMP_NAMESPACES = [f"urn:dslforum-org:cwmp-1-{i}" for i in range(5)]
 
@@ -511,9 +512,40 @@ def test_bad_envelopes_get_4xx_and_store_nothing(client, db_session, ent, body):
     assert device_count(db_session) == before
 
 
-def test_a_50_mb_body_is_refused_without_reading_it(client, db_session, ent):
-    r = client.post("/acs", data=b"<" + b"a" * (50 * 1024 * 1024), headers=ent.headers)
-    assert r.status_code == 413
+@pytest.fixture(scope="module")
+def acs_address(app):
+    """The portal served over real HTTP (a threaded werkzeug server): (host, port)."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="acs-server", daemon=True)
+    thread.start()
+    yield "127.0.0.1", server.server_port
+    server.shutdown()
+    thread.join(PATIENCE)
+    server.server_close()
+
+
+def test_a_50_mb_body_is_refused_without_reading_it(acs_address, ent):
+    """The device announces 50 MB and sends its first kilobyte: the answer comes at once,
+    before the rest (which never comes), so nothing waited for or read the body."""
+    import socket
+
+    head = (f"POST /acs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/xml\r\n"
+            f"Authorization: {ent.headers['Authorization']}\r\n"
+            f"Content-Length: {50 * 1024 * 1024}\r\n\r\n").encode()
+    with socket.create_connection(acs_address, timeout=PATIENCE) as device:
+        device.sendall(head + b"<" + b"a" * 1023)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = device.recv(4096)
+            assert chunk, f"the ACS closed the connection without an answer: {answer!r}"
+            answer += chunk
+    status, *headers = answer.split(b"\r\n\r\n")[0].decode().split("\r\n")
+    assert status.split()[1] == "413"
+    assert "connection: close" in [h.lower() for h in headers]
 
 
 def test_answers_without_a_session_and_other_methods_are_4xx(client, ent):
@@ -534,13 +566,48 @@ def test_forged_session_cookie_is_ignored(client, db_session, ent):
     assert queued(db_session, d.id)[-1].status == CommandStatus.queued
 
 
-def test_the_device_jobs_run_and_are_registered(app):
-    from app.device_ops import jobs
+def test_the_scheduled_device_jobs_sweep_what_is_due_and_nothing_else(app, client, db_session,
+                                                                     ent):
+    import datetime
 
-    assert {"sweep_devices", "prune_device_data"} <= {j.name for j in app.extensions["ymcs_jobs"]}
-    with app.app_context():
-        jobs.sweep_devices_job()
-        jobs.prune_device_data_job()
+    from app.models import utcnow
+
+    jobs = {job.name: job for job in app.extensions["ymcs_jobs"]}
+    # Past every default: two missed periodic Informs (15 min each), the command timeout
+    # (an hour), the sample retention (7 days), the uploaded files' retention (30 days).
+    long_ago = utcnow() - datetime.timedelta(days=40)
+    silent, heard = bound_device(client, db_session, ent), bound_device(client, db_session, ent)
+    silent.offline_after = long_ago
+    stuck = commands.queue_command(db_session, heard, "reboot", by="tester")
+    waiting = commands.queue_command(db_session, heard, "reboot", by="tester")
+    stuck.updated_on = long_ago
+    db_session.add_all([DeviceSample(device_id=heard.id, cpu_usage=5, taken_on=long_ago),
+                        DeviceSample(device_id=heard.id, cpu_usage=6, taken_on=utcnow())])
+    db_session.commit()
+    old_file, url = upload_url(client, db_session, ent)
+    assert client.put("/" + url.split("://", 1)[1].split("/", 1)[1], data=b"log").status_code \
+        == 204
+    db_session.commit()
+    old_file = db_session.get(DeviceCommand, old_file.id)
+    old_file.finished_on = long_ago
+    db_session.commit()
+    path = os.path.join(app.config["FILE_STORE_DIR"], old_file.file_name)
+    assert os.path.exists(path)
+
+    with app.app_context():  # as the Ticker runs them: no arguments, in an app context
+        jobs["sweep_devices"].func()
+        jobs["prune_device_data"].func()
+
+    db_session.commit()  # a new snapshot
+    assert (device(db_session, silent.mac).online, device(db_session, heard.mac).online) == (
+        False, True)
+    assert db_session.get(DeviceCommand, stuck.id).status == CommandStatus.failed
+    assert "did not connect in time" in db_session.get(DeviceCommand, stuck.id).fault_string
+    assert db_session.get(DeviceCommand, waiting.id).status == CommandStatus.queued
+    assert db_session.execute(select(DeviceSample.cpu_usage).where(
+        DeviceSample.device_id == heard.id)).scalars().all() == [6]
+    assert db_session.get(DeviceCommand, old_file.id).file_name is None
+    assert not os.path.exists(path)
 
 
 def test_session_cookie_is_secure_when_configured(app, db_session, ent):

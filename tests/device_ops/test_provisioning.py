@@ -168,8 +168,7 @@ def test_common_file_with_basic_enrolls_the_phone_in_our_acs(app, client, pt):
         "static.managementserver.username": user,
         "static.managementserver.password": password,
         "static.managementserver.periodic_inform_enable": "1",
-        "static.managementserver.periodic_inform_interval":
-            str(app.config["DEVICE_PERIODIC_INTERVAL"]),
+        "static.managementserver.periodic_inform_interval": "900",  # every 15 minutes
     }
 
 
@@ -329,7 +328,8 @@ def test_a_digest_answer_for_another_file_is_refused(client, pt):
     auth.make_nonce(TEST_SETTINGS["SECRET_KEY"], now=time.time() - auth.NONCE_SECONDS - 5),
     auth.make_nonce("another-secret"),  # not ours
     "123.abc", "", "é.é",
-])
+], ids=["expired", "another-key", "not-a-nonce", "empty", "non-ascii"])  # ids: xdist's workers
+# collect at different times, and every worker must collect the same test names
 def test_a_digest_with_a_stale_or_forged_nonce_is_refused(client, pt, nonce):
     challenge = f'Digest realm="{auth.REALM}", qop="auth", nonce="{nonce}"'
     header = auth.digest_authorization(challenge, *creds(pt, "E"), "GET", COMMON)

@@ -5,7 +5,6 @@ import base64
 import subprocess
 import sys
 import threading
-import time
 from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -22,6 +21,8 @@ from app.device_ops.simulator.fleet import (
     serve_connection_requests,
 )
 from app.device_ops.simulator.model import CwmpFault
+
+from .helpers import PATIENCE, wait_until
 
 NS12 = "urn:dslforum-org:cwmp-1-2"
 NS10 = "urn:dslforum-org:cwmp-1-0"
@@ -45,15 +46,6 @@ def find(el, *path):
 def text(el, *path):
     found = find(el, *path)
     return None if found is None else (found.text or "")
-
-
-def wait_for(predicate, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
 
 
 # --- the ACS stand-in --------------------------------------------------------------------------
@@ -385,7 +377,7 @@ def test_set_values_over_http_and_diagnostics_complete(acs):
     assert phone.run_session().ok
     response = acs.sessions[0]["messages"][0]
     assert local(response.tag) == "SetParameterValuesResponse" and text(response, "Status") == "0"
-    assert phone.wait_idle(5)
+    assert phone.wait_idle(PATIENCE)
     assert [s["events"] for s in acs.sessions[1:]] == [[("8 DIAGNOSTICS COMPLETE", "")]]
     assert acs.sessions[1]["params"]["Device.ManagementServer.ParameterKey"] == "diag-1"
     assert phone.value("Device.IP.Diagnostics.IPPing.DiagnosticsState") == "Complete"
@@ -399,7 +391,7 @@ def test_reboot_then_boot_session_with_command_key(acs):
     log = phone.run_session(["6 CONNECTION REQUEST"])  # plain codes are fine
     assert log.rpcs == ["Reboot"]
     assert local(acs.sessions[1]["messages"][0].tag) == "RebootResponse"
-    assert phone.wait_idle(5)
+    assert phone.wait_idle(PATIENCE)
     assert acs.sessions[2]["events"] == [("1 BOOT", ""), ("M Reboot", "reboot-42")]
     assert phone.model.boot_time > uptime_before
     assert phone.sessions[-1].events == ["1 BOOT", "M Reboot"]
@@ -414,12 +406,13 @@ def test_active_notification_and_factory_reset(acs):
                      "<AccessList></AccessList></SetParameterAttributesStruct></ParameterList>"))
     phone.run_session()
     phone.set_local_value(syslog, "10.9.9.9")  # changed on the phone's own web UI
-    assert wait_for(lambda: len(acs.sessions) == 2) and phone.wait_idle(5)
+    wait_until(lambda: len(acs.sessions) == 2)
+    assert phone.wait_idle(PATIENCE)
     assert acs.sessions[1]["events"] == [("4 VALUE CHANGE", "")]
     assert acs.sessions[1]["params"][syslog] == "10.9.9.9"
     acs.rpcs.append(("FactoryReset", ""))
     phone.run_session()
-    assert phone.wait_idle(5)
+    assert phone.wait_idle(PATIENCE)
     assert acs.sessions[3]["events"] == [("0 BOOTSTRAP", ""), ("1 BOOT", "")]
     assert phone.value(syslog) == "" and phone.params[syslog].notification == 0
 
@@ -435,7 +428,7 @@ def test_upload_puts_a_file_then_transfer_complete():
                          "<DelaySeconds>0</DelaySeconds>"))
         assert phone.run_session().ok
         assert text(acs.sessions[0]["messages"][0], "Status") == "1"
-        assert phone.wait_idle(5)
+        assert phone.wait_idle(PATIENCE)
         path, headers, data = acs.puts[0]
         assert path == "/upload/cfg" and data.startswith(b"#!version:1.0.0.1\n")
         assert 1000 < len(data) < 20000
@@ -466,7 +459,7 @@ def test_download_firmware_and_failed_download(acs):
          "</FileType><URL>ftp://example.com/a.cfg</URL>"),
     ])
     phone.run_session()
-    assert phone.wait_idle(5)
+    assert phone.wait_idle(PATIENCE)
     assert text(acs.sessions[0]["messages"][2], "detail", "Fault", "FaultCode") == "9013"
     assert phone.downloads == [(f"{base}/files/T54W-96.86.0.99.rom", 200, 5000),
                                (f"{base}/files/missing.cfg", 404, 0)]
@@ -543,13 +536,14 @@ def test_connection_request_digest(acs):
         assert 'qop="auth"' in wrong.headers["WWW-Authenticate"]
         assert requests.get(url, timeout=5).status_code == 401
         assert requests.get(url.replace(MAC, "001565999999"), timeout=5).status_code == 404
-        time.sleep(0.2)
-        assert len(acs.sessions) == 2  # refused requests open nothing
+        # refused requests open nothing: the phone has nothing to do, and the next session
+        # the ACS sees is the one the good request opens
+        assert phone.wait_idle(PATIENCE) and len(acs.sessions) == 2
         ok = requests.get(url, auth=HTTPDigestAuth("cr", "s3cret"), timeout=5)
         assert ok.status_code == 200
-        assert wait_for(lambda: len(acs.sessions) == 3)
-        assert acs.sessions[2]["events"] == [("6 CONNECTION REQUEST", "")]
-        assert phone.wait_idle(5)
+        wait_until(lambda: len(acs.sessions) == 3)
+        assert phone.wait_idle(PATIENCE)
+        assert [s["events"] for s in acs.sessions[2:]] == [[("6 CONNECTION REQUEST", "")]]
     finally:
         server.shutdown()
         server.shutdown()  # idempotent
@@ -560,19 +554,23 @@ def test_fleet_boots_then_informs_periodically(acs):
                start_index=16) as fleet:
         assert [p.mac for p in fleet.phones] == ["00156a000010", "00156a000011"]
         assert fleet.cr_port > 0
-        assert wait_for(lambda: all(len(p.sessions) >= 2 for p in fleet.phones), 5)
+        # a boot, then (interval 1 s) a periodic Inform: counted, however long they take
+        wait_until(lambda: all(len(p.sessions) >= 2 for p in fleet.phones))
         for phone in fleet.phones:
             assert phone.sessions[0].events == ["0 BOOTSTRAP", "1 BOOT"]
             assert phone.sessions[1].events == ["2 PERIODIC"]
             assert all(log.ok for log in phone.sessions)
         cr = requests.get(f"http://127.0.0.1:{fleet.cr_port}/cr/00156a000011", timeout=5)
         assert cr.status_code == 200
-        assert wait_for(lambda: any("6 CONNECTION REQUEST" in s.events
-                                    for s in fleet.phones[1].sessions))
+        wait_until(lambda: any("6 CONNECTION REQUEST" in s.events
+                               for s in fleet.phones[1].sessions))
     fleet.stop()  # idempotent
+    assert all(phone.wait_idle(PATIENCE) for phone in fleet.phones)
     count = len(acs.sessions)
-    time.sleep(0.3)
-    assert len(acs.sessions) == count
+    # stopped for good: no periodic tick is left, and a wake-up opens no session
+    assert not fleet._thread.is_alive()
+    fleet.phones[1].connection_request()
+    assert fleet.phones[1].wait_idle(PATIENCE) and len(acs.sessions) == count
 
 
 def run_cli(*args):

@@ -26,7 +26,6 @@ from app.models import (
     ExportStatus,
     Order,
     OrderStatus,
-    Package,
     utcnow,
 )
 from app.orders import exports as order_exports
@@ -34,6 +33,7 @@ from app.orders.queries import ORDERS, STATEMENTS, OrderCriteria
 from app.tenancy import rules as tenants
 
 from ..conftest import database_kind, ids_of
+from ..helpers import new_order, new_package, run_export_ticks
 from ..tree import build_tree
 
 T0 = datetime.datetime(2026, 3, 1, 9, 30, 15)
@@ -164,26 +164,12 @@ def store(app, tmp_path, monkeypatch):
     return folder
 
 
-def _package(session, devices=10, months=12, name=None):
-    package = Package(name=name or f"pkg-{uuid.uuid4().hex[:8]}", max_devices=devices,
-                      duration_months=months)
-    session.add(package)
-    session.flush()
-    return package
-
-
 def _order(session, enterprise_id, channel_id, package=None, quantity=2, months=12,
            status=OrderStatus.effective, created_on=T0, effective_on=D0, reseller="Resale"):
-    package = package or _package(session)
-    order = Order(enterprise_id=enterprise_id, channel_id=channel_id, reseller=reseller,
-                  package=package, package_name=package.name, quantity=quantity,
-                  max_devices=package.max_devices * quantity, duration_months=months,
-                  effective_on=effective_on,
-                  expires_on=effective_on + datetime.timedelta(days=30 * months),
-                  status=status, created_on=created_on)
-    session.add(order)
-    session.flush()
-    return order.id
+    """An order with this module's values (what its exports must show); its id."""
+    return new_order(session, enterprise_id, channel_id=channel_id, package=package,
+                     quantity=quantity, months=months, status=status, created_on=created_on,
+                     effective_on=effective_on, reseller=reseller).id
 
 
 @pytest.fixture(scope="module")
@@ -225,7 +211,7 @@ def _sheet_ids(path):
 
 
 def _orders(session, shop, n, **values):
-    package = _package(session)
+    package = new_package(session)
     ids = [_order(session, shop.id, shop.channel_id, package=package, **values)
            for _ in range(n)]
     session.commit()
@@ -233,7 +219,7 @@ def _orders(session, shop, n, **values):
 
 
 def test_small_export_is_written_at_once_with_the_list_rows(app, db_session, shop, store):
-    package = _package(db_session, devices=5, name=f"Gold {uuid.uuid4().hex[:6]}")
+    package = new_package(db_session, 5, name=f"Gold {uuid.uuid4().hex[:6]}")
     order_id = _order(db_session, shop.id, shop.channel_id, package=package, quantity=3)
     db_session.commit()
     job = _export(db_session, shop, kind=STATEMENTS)
@@ -251,7 +237,7 @@ def test_small_export_is_written_at_once_with_the_list_rows(app, db_session, sho
 
 
 def test_order_export_has_every_order_column(app, db_session, shop, mtree, store):
-    package = _package(db_session, devices=4)
+    package = new_package(db_session, 4)
     order_id = _order(db_session, shop.id, shop.channel_id, package=package, quantity=2,
                       months=6, status=OrderStatus.pending, reseller="=cmd|' /C calc'!A0")
     db_session.commit()
@@ -279,7 +265,7 @@ def test_names_that_look_like_formulas_stay_text(app, db_session, mtree, store):
                             channel=channel)
     db_session.add(enterprise)
     db_session.flush()
-    package = _package(db_session, name=f"+{uuid.uuid4().hex[:6]}")
+    package = new_package(db_session, name=f"+{uuid.uuid4().hex[:6]}")
     _order(db_session, enterprise.id, channel.id, package=package)
     db_session.commit()
     shop = SimpleNamespace(account_id=mtree.c, principal=Principal(
@@ -368,27 +354,13 @@ def test_reading_in_index_order_gives_the_same_rows(app, db_session, shop):
 
 def test_a_translation_may_reorder_the_order_content(app, db_session, shop, store,
                                                      monkeypatch):
-    package = _package(db_session, devices=5, name=f"Gold {uuid.uuid4().hex[:6]}")
+    package = new_package(db_session, 5, name=f"Gold {uuid.uuid4().hex[:6]}")
     _order(db_session, shop.id, shop.channel_id, package=package, quantity=3)
     db_session.commit()
     reordered = {order_exports.CONTENT_TEMPLATE: "%(devices)s 台设备：%(package)s ×%(quantity)s"}
     monkeypatch.setattr(order_exports, "gettext", lambda text: reordered.get(text, text))
     sheet = _read(export_jobs.export_path(_export(db_session, shop)))
     assert sheet["D2"].value == f"15 台设备：{package.name} ×3"
-
-
-def _tick_until_started(app, job_id):
-    """Scheduler ticks until the job has been started and its worker is finished (other
-    tests may have left older queued exports, which go first)."""
-    for _ in range(50):
-        with app.app_context():
-            started = export_jobs.start_exports_job()
-            workers = export_jobs.running_workers(app)
-        for thread in workers.values():
-            thread.join(timeout=120)
-        if job_id in started:
-            return
-    raise AssertionError(f"export {job_id} was never started")
 
 
 def test_big_export_is_queued_then_written_by_the_scheduler_tick(app, db_session, shop, store,
@@ -398,7 +370,7 @@ def test_big_export_is_queued_then_written_by_the_scheduler_tick(app, db_session
     job = _export(db_session, shop)
     assert job.status == ExportStatus.queued and job.rows_total is None
     assert job.file_name is None and not (store / "exports").exists()
-    _tick_until_started(app, job.id)
+    run_export_ticks(app, job.id)
     _reload(db_session, job)
     assert job.status == ExportStatus.done, job.error
     assert job.rows_done == job.rows_total == 3

@@ -14,10 +14,11 @@ import pytest
 from app.core.scope import Principal
 from app.exports import jobs as export_jobs
 from app.extensions import db
-from app.models import AccountKind, ExportJob, ExportStatus, Order, OrderStatus, Package
+from app.models import AccountKind, ExportJob, ExportStatus, OrderStatus
 from app.orders.queries import STATEMENTS, OrderCriteria
 
 from ..conftest import ids_of
+from ..helpers import new_order, new_package, run_export_ticks
 from ..tree import build_tree
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -29,14 +30,10 @@ def vtree(app):
     """This module's own tree, with two orders under A (none under S)."""
     with app.app_context():
         t = build_tree(db.session, f"v{uuid.uuid4().hex[:6]}")
-        package = Package(name=f"pkg-{uuid.uuid4().hex[:8]}", max_devices=10,
-                          duration_months=12)
+        package = new_package(db.session)
         for enterprise in (t.E, t.EB):
-            db.session.add(Order(
-                enterprise=enterprise, channel=enterprise.channel, reseller="Resale",
-                package=package, package_name=package.name, quantity=1, max_devices=10,
-                duration_months=12, effective_on=datetime.date(2026, 5, 1),
-                expires_on=datetime.date(2027, 5, 1), status=OrderStatus.pending))
+            new_order(db.session, enterprise.id, package=package, reseller="Resale",
+                      effective_on=datetime.date(2026, 5, 1), status=OrderStatus.pending)
         db.session.commit()
         return ids_of(t)
 
@@ -138,14 +135,7 @@ def test_a_queued_export_polls_until_the_scheduler_has_written_it(app, vtree, br
     assert "export-poll" in a.get(f"/exports/{job_id}").get_data(as_text=True)
     assert a.get(f"/exports/{job_id}/download").status_code == 404  # nothing to give yet
 
-    for _ in range(50):  # scheduler ticks (older queued exports of other tests go first)
-        with app.app_context():
-            started = export_jobs.start_exports_job()
-            workers = export_jobs.running_workers(app)
-        for thread in workers.values():
-            thread.join(timeout=120)
-        if job_id in started:
-            break
+    run_export_ticks(app, job_id)
     state = a.get(f"/exports/{job_id}/status").get_json()
     assert state["status"] == "done" and state["rows_done"] == 2
     download = a.get(state["download_url"])

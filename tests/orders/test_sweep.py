@@ -28,7 +28,6 @@ from app.models import (
     OrderLimit,
     OrderStatus,
     OutboxMessage,
-    Package,
 )
 from app.orders.rules import (
     OrderError,
@@ -41,6 +40,7 @@ from app.orders.rules import (
 )
 
 from ..conftest import create_test_database, ids_of, make_app, migrate_and_sync
+from ..helpers import new_package, wait_until
 from ..jobs_fixture import (
     kill_all,
     outputs,
@@ -48,9 +48,8 @@ from ..jobs_fixture import (
     runs_of,
     scheduler_env,
     start_flask,
-    wait_until,
 )
-from ..smtp import free_port
+from ..smtp import closed_port
 from ..tree import build_tree
 
 D = datetime.date
@@ -69,10 +68,7 @@ def sweep_db(tmp_path_factory):
     migrate_and_sync(app)
     with app.app_context():
         tree = ids_of(build_tree(db.session, "sw"))
-        package = Package(name="Sweep 10", max_devices=10, duration_months=12)
-        db.session.add(package)
-        db.session.commit()
-        package_id = package.id
+        package_id = new_package(db.session, 10, name="Sweep 10").id
     yield SimpleNamespace(app=app, url=url, tree=tree, package=package_id)
     with app.app_context():
         db.session.remove()
@@ -397,11 +393,18 @@ def all_ids(batch):
     return batch.activate + batch.straight + batch.expire + [batch.to_come, batch.cancelled]
 
 
+@pytest.fixture
+def no_relay():
+    """The port of a mail relay that refuses every connection."""
+    with closed_port() as port:
+        yield port
+
+
 def test_three_scheduler_processes_sweep_each_order_exactly_once(
-        session, place, sweep_db, tmp_path):
+        session, place, sweep_db, tmp_path, no_relay):
     env = scheduler_env(sweep_db.url, tmp_path, TICK, LEASE)
     env.update(ORDER_SWEEP_SECONDS="1",  # every tick
-               MAIL_SERVER="127.0.0.1", MAIL_PORT=str(free_port()))  # nobody listens there
+               MAIL_SERVER="127.0.0.1", MAIL_PORT=str(no_relay))
     tick_log = env["YMCS_TEST_TICK_LOG"]
     first_batch = add_batch(session, place, 30)
     procs = {}

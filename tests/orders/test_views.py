@@ -6,6 +6,7 @@ import re
 import uuid
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -18,33 +19,15 @@ from app.models import (
     OutboxMessage,
     Package,
 )
-from app.orders.rules import expiry_of, today
+from app.orders.rules import today
+
+from .helpers import new_order, new_package
 
 TODAY = today()
 
 
-def _package(session, devices=10, months=12):
-    package = Package(name=f"pkg-{uuid.uuid4().hex[:8]}", max_devices=devices,
-                      duration_months=months)
-    session.add(package)
-    session.flush()
-    return package
-
-
-def _order(session, enterprise_id, channel_id, days=10, months=12, status=None,
-           reseller="Resale Ltd", package=None):
-    package = package or _package(session)
-    effective_on = TODAY + datetime.timedelta(days=days)
-    if status is None:
-        status = OrderStatus.pending if days > 0 else OrderStatus.effective
-    order = Order(enterprise_id=enterprise_id, channel_id=channel_id, reseller=reseller,
-                  package=package, package_name=package.name, quantity=1,
-                  max_devices=package.max_devices, duration_months=months,
-                  effective_on=effective_on, expires_on=expiry_of(effective_on, months),
-                  status=status)
-    session.add(order)
-    session.commit()
-    return order.id
+def _days(n):
+    return TODAY + datetime.timedelta(days=n)
 
 
 def _status(app, order_id):
@@ -79,10 +62,10 @@ def orders_tree(app, fresh_tree):
     """A fresh tree with a pending order on E (under C) and one on SE (the sibling tree)."""
     with app.app_context():
         t = fresh_tree
-        t.e_order = _order(db.session, t.E, t.C)
-        t.se_order = _order(db.session, t.SE, t.S)
-        t.effective = _order(db.session, t.E, t.C, days=-5)
-        t.package = _package(db.session).id
+        t.e_order = new_order(db.session, t.E, effective_on=_days(10)).id
+        t.se_order = new_order(db.session, t.SE, effective_on=_days(10)).id
+        t.effective = new_order(db.session, t.E, effective_on=_days(-5)).id
+        t.package = new_package(db.session).id
         db.session.commit()
     return t
 
@@ -120,7 +103,8 @@ def test_sub_account_sees_only_its_granted_subtree(app, login, orders_tree):
     with app.app_context():
         a_own = db.session.execute(select(Enterprise.id).where(
             Enterprise.channel_id == t.A, Enterprise.is_channel_own.is_(True))).scalar_one()
-        a_order = _order(db.session, a_own, t.A)
+        a_order = new_order(db.session, a_own, effective_on=_days(10)).id
+        db.session.commit()
     sub = login(t.sub_email, t.password)  # granted B's subtree, not A itself
     assert sub.get(f"/ordermodelview/show/{t.e_order}").status_code == 200
     assert sub.get(f"/ordermodelview/show/{a_order}").status_code == 404
@@ -225,7 +209,8 @@ def test_add_order_in_two_steps_then_ok_places_it_and_mails_the_enterprise(app, 
         order = db.session.get(Order, order_id)
         assert (order.enterprise_id, order.channel_id, order.max_devices, order.status) == (
             t.E, t.C, 30, OrderStatus.pending)
-        assert order.expires_on == expiry_of(order.effective_on, 6)
+        # six months as people count them: the same day six months on (or the month's end)
+        assert order.expires_on == order.effective_on + relativedelta(months=6)
         mail = db.session.execute(select(OutboxMessage).where(
             OutboxMessage.subject == f"YMCS: order {order_id}")).scalar_one()
         assert mail.recipient == f"e@{t.prefix}.test"
@@ -299,8 +284,7 @@ def test_status_and_date_filters(login, orders_tree):
 
     assert ids("status=pending") == {t.e_order}
     assert ids("status=effective") == {t.effective}
-    effective_expiry = expiry_of(TODAY - datetime.timedelta(days=5), 12)
-    day = effective_expiry.isoformat()
+    day = (_days(-5) + relativedelta(years=1)).isoformat()  # it runs for 12 months
     assert ids(f"expires_from={day}&expires_to={day}") == {t.effective}
     assert ids(f"ordered_from={TODAY.isoformat()}") == {t.e_order, t.effective}
     assert ids("ordered_to=2000-01-01") == set()
@@ -325,9 +309,10 @@ def test_an_end_date_before_the_start_date_is_explained_and_not_applied(app, log
 def test_sorting_by_duration_and_expiry_pages_by_cursor(app, login, fresh_tree):
     t = fresh_tree
     with app.app_context():
-        package = _package(db.session)
-        made = [_order(db.session, t.E, t.C, days=d, months=m, package=package)
+        package = new_package(db.session)
+        made = [new_order(db.session, t.E, effective_on=_days(d), months=m, package=package).id
                 for d, m in ((3, 24), (4, 6), (5, 12), (6, 6))]
+        db.session.commit()
     c = login(t.c_email, t.password)
     for sort, expected in (
         ("duration_months", [made[1], made[3], made[2], made[0]]),
@@ -381,11 +366,12 @@ def test_a_statement_export_keeps_the_lists_default_order_by_order_time(app, log
 
     t = fresh_tree
     with app.app_context():
-        package = _package(db.session)
-        newer = _order(db.session, t.E, t.C, package=package)
-        older = _order(db.session, t.E, t.C, package=package)  # a higher id, placed earlier
-        db.session.get(Order, older).created_on -= datetime.timedelta(days=3)
+        package = new_package(db.session)
+        newer = new_order(db.session, t.E, effective_on=_days(10), package=package).id
+        older = new_order(db.session, t.E, effective_on=_days(10), package=package)
+        older.created_on -= datetime.timedelta(days=3)  # a higher id, placed earlier
         db.session.commit()
+        older = older.id
     monkeypatch.setitem(app.config, "FILE_STORE_DIR", str(tmp_path))
     c = login(t.c_email, t.password)
     listed = [int(pk) for pk in re.findall(

@@ -9,9 +9,10 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Channel, Enterprise
-from app.tenancy.master_accounts import EMAIL_REFUSED
 
 MALFORMED = "not-an-email"
+# What the form says of a malformed address and of another tree's alike.
+EMAIL_REFUSED = "This email address cannot be used. Enter another one."
 
 
 def _field_errors(response):

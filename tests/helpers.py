@@ -1,0 +1,74 @@
+"""What many test modules need: waiting for an event, packages and orders as test data, and
+the scheduler's export tick. (The tenant tree is tests/tree.py; ACS envelopes and credentials
+are tests/acs_support.py.)"""
+
+import time
+import uuid
+
+from app.exports import jobs as export_jobs
+from app.models import Enterprise, Order, OrderStatus, Package
+from app.orders.rules import expiry_of, today
+
+# How long a wait may last before the test fails. It bounds nothing a user sees: on a loaded
+# machine the event comes later, and a wait returns as soon as it comes.
+PATIENCE = 60.0
+
+
+def wait_until(condition, timeout=PATIENCE, poll=0.05, what=None):
+    """Poll ``condition`` until it returns something true; return that, or fail the test."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"still waiting after {timeout:g}s"
+                                 + (f" for {what}" if what else ""))
+        time.sleep(poll)
+
+
+def new_package(session, devices=10, months=12, *, name=None, active=True):
+    """A package on offer (committed): ``devices`` per unit for ``months``."""
+    package = Package(name=name or f"pkg-{uuid.uuid4().hex[:10]}", max_devices=devices,
+                      duration_months=months, active=active)
+    session.add(package)
+    session.commit()
+    return package
+
+
+def new_order(session, enterprise_id, *, package=None, quantity=1, months=12,
+              effective_on=None, status=None, channel_id=None, created_on=None,
+              reseller="Resale Ltd"):
+    """An order row as the rules would have left it, without the rules (flushed, not
+    committed): by the enterprise's channel, effective from today unless told otherwise;
+    pending while its date is to come."""
+    package = package or new_package(session)
+    effective_on = effective_on or today()
+    if status is None:
+        status = OrderStatus.pending if effective_on > today() else OrderStatus.effective
+    if channel_id is None:
+        channel_id = session.get(Enterprise, enterprise_id).channel_id
+    order = Order(enterprise_id=enterprise_id, channel_id=channel_id, reseller=reseller,
+                  package_id=package.id, package_name=package.name, quantity=quantity,
+                  max_devices=package.max_devices * quantity, duration_months=months,
+                  effective_on=effective_on, expires_on=expiry_of(effective_on, months),
+                  status=status)
+    if created_on is not None:
+        order.created_on = created_on
+    session.add(order)
+    session.flush()
+    return order
+
+
+def run_export_ticks(app, job_id, ticks=50):
+    """The scheduler's export job, tick after tick, until it has started ``job_id`` and its
+    worker has finished (exports queued earlier by other tests go first)."""
+    for _ in range(ticks):
+        with app.app_context():
+            started = export_jobs.start_exports_job()
+            workers = export_jobs.running_workers(app)
+        for thread in workers.values():
+            thread.join(timeout=PATIENCE)
+        if job_id in started:
+            return
+    raise AssertionError(f"export {job_id} was never started")
