@@ -6,7 +6,7 @@ import datetime
 
 from app.device_ops import auth
 from app.models import Enterprise
-from app.orders import today
+from app.orders.rules import today
 
 from .helpers import new_order, new_package
 

@@ -22,7 +22,7 @@ from app.device_ops.simulator.fleet import (
 )
 from app.device_ops.simulator.model import CwmpFault
 
-from .helpers import PATIENCE, wait_until
+from ..helpers import PATIENCE, wait_until
 
 NS12 = "urn:dslforum-org:cwmp-1-2"
 NS10 = "urn:dslforum-org:cwmp-1-0"

@@ -21,7 +21,7 @@ from app.models import (
 )
 from app.orders.rules import today
 
-from .helpers import new_order, new_package
+from ..helpers import new_order, new_package
 
 TODAY = today()
 
