@@ -2,8 +2,12 @@
 the scheduler's export tick. (The tenant tree is tests/tree.py; ACS envelopes and credentials
 are tests/acs_support.py.)"""
 
+import contextlib
+import threading
 import time
 import uuid
+
+from sqlalchemy import event
 
 from app.exports import jobs as export_jobs
 from app.models import Enterprise, Order, OrderStatus, Package
@@ -25,6 +29,33 @@ def wait_until(condition, timeout=PATIENCE, poll=0.05, what=None):
             raise AssertionError(f"still waiting after {timeout:g}s"
                                  + (f" for {what}" if what else ""))
         time.sleep(poll)
+
+
+@contextlib.contextmanager
+def all_at_once_after(engine, matches, parties, timeout=5):
+    """Make a race happen: a thread (other than the main one) that runs a statement
+    ``matches(statement)`` accepts, on ``engine``, then waits until ``parties`` threads have
+    run it. When a lock keeps the others from getting there, the wait breaks after
+    ``timeout`` seconds and everyone goes on: the lock held."""
+    met = threading.Barrier(parties, timeout=timeout)
+
+    def after(_conn, _cursor, statement, *_args):
+        if threading.current_thread() is not threading.main_thread() and matches(statement):
+            try:
+                met.wait()
+            except threading.BrokenBarrierError:
+                pass
+
+    event.listen(engine, "after_cursor_execute", after)
+    try:
+        yield
+    finally:
+        event.remove(engine, "after_cursor_execute", after)
+
+
+def counts_devices(statement):
+    """The quota check's count of an enterprise's devices."""
+    return statement.lstrip().lower().startswith("select count(") and "FROM device" in statement
 
 
 def new_package(session, devices=10, months=12, *, name=None, active=True):

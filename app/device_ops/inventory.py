@@ -173,12 +173,24 @@ def claim_first_contact(conn, device_id):
     return password
 
 
+def lock_enterprise(session, enterprise_id):
+    """Hold the enterprise's row until the transaction ends, so two devices binding at once
+    cannot both take its last place: the second waits here, then counts the first.
+
+    An UPDATE that changes nothing: a row lock on MariaDB, and on SQLite the database's write
+    lock (its driver begins a transaction only at a write, and ignores SELECT ... FOR UPDATE:
+    every binding counted the same devices, and all of them bound)."""
+    session.execute(update(Enterprise).where(Enterprise.id == enterprise_id)
+                    .values(name=Enterprise.name)
+                    .execution_options(synchronize_session=False))
+
+
 def bind_device(session, mac, enterprise_id):
     """Create (or adopt an unbound) device for the enterprise, within its device quota.
     Returns the device id; QuotaExceeded when the enterprise has no room."""
+    lock_enterprise(session, enterprise_id)
     enterprise = session.execute(
-        select(Enterprise).where(Enterprise.id == enterprise_id).with_for_update()
-    ).scalar_one()
+        select(Enterprise).where(Enterprise.id == enterprise_id)).scalar_one()
     device = session.execute(select(Device).where(Device.mac == mac)).scalar_one_or_none()
     if device is not None and device.enterprise_id not in (None, enterprise_id):
         raise Refused(403, "the device belongs to another enterprise")
@@ -224,8 +236,7 @@ def preregister_device(session, enterprise, mac):
     if enterprise.permission_type != PermissionType.device_management:
         raise DeviceError(NOT_MANAGED, name=enterprise.name)
     # The enterprise row is the lock: two registrations cannot both take its last place.
-    session.execute(select(Enterprise.id).where(Enterprise.id == enterprise.id)
-                    .with_for_update())
+    lock_enterprise(session, enterprise.id)
     # The quota first, so a full enterprise learns nothing of other MACs; then a MAC taken
     # anywhere reads like a malformed one: the answer tells nobody what another tree holds.
     check_device_quota(session, enterprise)
@@ -234,6 +245,12 @@ def preregister_device(session, enterprise, mac):
     device = Device(mac=mac, enterprise_id=enterprise.id)
     session.add(device)
     session.flush()
+    # Again, this device included, with a locking read: the caller's transaction (a request
+    # that loaded its user and the enterprise) may have begun before a registration it
+    # waited for above was committed, and on MariaDB a plain count would not see that one.
+    # After the insert, as place_order counts: a locking read first, then an insert, let two
+    # enterprises' registrations deadlock on the index gap between them.
+    check_device_quota(session, enterprise, adding=0, locking=True)
     return device
 
 

@@ -299,13 +299,22 @@ def device_quota(session, enterprise_id, on=None):
     ).scalar_one())
 
 
-def check_device_quota(session, enterprise, adding=1, on=None):
+def check_device_quota(session, enterprise, adding=1, on=None, locking=False):
     """Refuse binding ``adding`` more devices to an enterprise beyond its quota (called where
-    devices bind to an enterprise)."""
+    devices bind to an enterprise). ``locking``: count what is committed now (see
+    inventory.preregister_device)."""
     quota = device_quota(session, enterprise.id, on)
-    bound = session.execute(
-        select(func.count()).select_from(Device).where(Device.enterprise_id == enterprise.id)
-    ).scalar_one()
+    counted = select(func.count()).select_from(Device).where(
+        Device.enterprise_id == enterprise.id)
+    if locking:
+        # On MariaDB a plain read counts from the snapshot of the transaction's first query; a
+        # locking read counts what is committed. Through the enterprise's index: a scan of
+        # the table would lock every enterprise's devices.
+        counted = counted.with_for_update()
+        for dialect in ("mysql", "mariadb"):
+            counted = counted.with_hint(Device, "FORCE INDEX (ix_device_enterprise_id)",
+                                        dialect_name=dialect)
+    bound = session.execute(counted).scalar_one()
     if bound + adding > quota:
         raise QuotaExceeded(
             _N("%(name)s may manage %(quota)s devices under its orders in service and already "

@@ -11,7 +11,7 @@ from app.device_ops import auth, commands
 from app.models import CommandStatus, Device, DeviceCommand, DeviceSample, Enterprise
 
 from ..acs_support import NS, basic, credentials, give_quota, gpv_response, inform, response
-from ..helpers import PATIENCE
+from ..helpers import PATIENCE, all_at_once_after, counts_devices
 
 CWMP_NAMESPACES = [f"urn:dslforum-org:cwmp-1-{i}" for i in range(5)]
 
@@ -244,6 +244,46 @@ def test_binding_respects_the_device_quota(client, db_session, fresh_tree):
     assert client.post("/acs", data=inform(third),
                        headers=basic(user, password)).status_code == 403
     assert device(db_session, third) is None
+
+
+def test_devices_binding_at_once_stop_at_the_quota(app, db_session, fresh_tree, acs_address):
+    """Eight new phones present the enterprise's credentials at the same moment (real HTTP,
+    a threaded server) where there is room for three: three bind, five are refused.
+
+    Each request pauses after counting the enterprise's devices until all eight have counted
+    (or a lock keeps them out): without the lock on the enterprise every request counted the
+    same two devices, and all eight bound."""
+    import threading
+
+    import requests
+
+    from app.extensions import db
+
+    give_quota(db_session, fresh_tree.E, 5)  # E already has 2 devices: room for 3
+    headers = basic(*credentials(db_session, fresh_tree.E))
+    macs = [new_mac() for _ in range(8)]
+    start, answers = threading.Barrier(len(macs)), {}
+
+    def phone(mac):
+        start.wait()
+        answers[mac] = requests.post(f"http://{acs_address[0]}:{acs_address[1]}/acs",
+                                     data=inform(mac, ["0 BOOTSTRAP", "1 BOOT"]),
+                                     headers=headers, timeout=PATIENCE).status_code
+
+    with app.app_context():
+        engine = db.engine  # the ORM engine: the ACS binds devices through it
+    with all_at_once_after(engine, counts_devices, len(macs)):
+        threads = [threading.Thread(target=phone, args=(mac,)) for mac in macs]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(2 * PATIENCE)
+
+    assert sorted(answers.values()) == [200] * 3 + [403] * 5, answers
+    bound = [mac for mac in macs if device(db_session, mac) is not None]
+    assert sorted(bound) == sorted(mac for mac, status in answers.items() if status == 200)
+    assert db_session.execute(select(func.count()).select_from(Device).where(
+        Device.enterprise_id == fresh_tree.E)).scalar_one() == 5
 
 
 def test_frozen_or_rps_enterprise_credentials_do_not_bind(client, db_session, own_ent):

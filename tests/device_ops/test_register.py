@@ -14,6 +14,7 @@ from app.orders.rules import QuotaExceeded
 from app.tenancy.rps import MAC_REFUSED
 
 from ..acs_support import give_quota, inform
+from ..helpers import PATIENCE, all_at_once_after, counts_devices
 
 REGISTER = "/devicemodelview/register"
 
@@ -22,6 +23,46 @@ def devices_of(session, enterprise_id):
     session.commit()
     return session.execute(select(Device.mac).where(Device.enterprise_id == enterprise_id)
                            ).scalars().all()
+
+
+def test_registrations_at_once_stop_at_the_quota(app, fresh_tree):
+    """Six people register six MACs for one enterprise at the same moment, with room for
+    two: two are registered, four told the quota is full (each pauses after counting until
+    all have counted, unless the enterprise's lock keeps them out)."""
+    import threading
+
+    from sqlalchemy.orm import Session
+
+    with app.app_context():
+        give_quota(db.session, fresh_tree.E, 4)  # E has 2 devices already: room for 2
+        engine = db.engine
+    macs = [f"0015650f{n:04x}" for n in range(6)]
+    start, outcomes = threading.Barrier(len(macs)), {}
+
+    def person(mac):
+        with app.app_context(), Session(engine) as session:
+            enterprise = session.get(Enterprise, fresh_tree.E)
+            start.wait()
+            try:
+                inventory.preregister_device(session, enterprise, mac)
+                session.commit()
+                outcomes[mac] = "registered"
+            except QuotaExceeded:
+                session.rollback()
+                outcomes[mac] = "quota"
+            except Exception as error:  # reported by the assertion below
+                session.rollback()
+                outcomes[mac] = repr(error)
+
+    with all_at_once_after(engine, counts_devices, len(macs)):
+        threads = [threading.Thread(target=person, args=(mac,)) for mac in macs]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(2 * PATIENCE)
+    assert sorted(outcomes.values()) == ["quota"] * 4 + ["registered"] * 2, outcomes
+    with app.app_context():
+        assert len(devices_of(db.session, fresh_tree.E)) == 4
 
 
 def test_preregistration_normalizes_the_mac_and_counts_against_the_quota(db_session,
