@@ -35,7 +35,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-TIMEOUT_MS = 20_000  # generous: CI machines are small and the first page compiles templates
+# How long any wait (a navigation, an expect) may last before the test fails: no measure of
+# speed (every wait ends as soon as its event comes) but room for a small CI machine under
+# load, where the first page also compiles templates; 20 s was once not enough there.
+TIMEOUT_MS = 60_000
 
 
 def _in_ci():
@@ -125,6 +128,14 @@ def _contexts(browser, live_server, request, tmp_path):
 @pytest.fixture
 def anon_page(_contexts):
     return _contexts().new_page()
+
+
+def expect_message(page, kind, text):
+    """The page shows this message (an .alert-<kind> holding ``text``), whatever other
+    messages it shows: a page may carry more than one."""
+    from playwright.sync_api import expect
+
+    expect(page.locator(f".alert-{kind}").filter(has_text=text)).to_be_visible()
 
 
 def login_through_form(page, email, password):

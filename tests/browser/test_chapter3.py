@@ -24,7 +24,7 @@ from app.extensions import db
 from app.models import Device
 
 from ..tree import build_tree
-from .conftest import login_through_form
+from .conftest import expect_message, login_through_form
 
 FORCED = "Change password for safety"
 
@@ -96,10 +96,6 @@ def _expect_rows(page, names):
         expect(_row(page, name)).to_have_count(1)
 
 
-def _flash(page, kind, text):
-    expect(page.locator(f".alert-{kind}").filter(has_text=text)).to_be_visible()
-
-
 def _mailed_password(live_server, smtp_server, email):
     with live_server.app.app_context():
         send_due_mail(db.session, live_server.app)
@@ -121,7 +117,7 @@ def _refused_login(page, email, password):
     page.locator('input[name="username"]').fill(email)
     page.locator('input[name="password"]').fill(password)
     page.locator("#login-form button[type=submit]").click()
-    expect(page.locator(".alert").first).to_contain_text("frozen")
+    expect_message(page, "warning", "frozen")
     assert "/login" in page.url
 
 
@@ -176,7 +172,7 @@ def test_reset_enterprise_password_mails_a_new_one(live_server, page_as, anon_pa
     confirms = _confirming(page)
     _open(page, "Enterprise Management")
     _icon(page, tree.E, "Reset password").click()
-    _flash(page, "success", f"A new password was mailed to {tree.ent}.")
+    expect_message(page, "success", f"A new password was mailed to {tree.ent}.")
     assert confirms == ["Mail a new password to this account's administrator?"]
 
     password = _mailed_password(live_server, smtp_server, tree.ent)
@@ -209,7 +205,7 @@ def test_freeze_and_unfreeze_enterprises(page_as, anon_page, tree):
     _open(page, "Enterprise Management")
     expect(_row(page, tree.E)).to_contain_text("Active")
     _icon(page, tree.E, "Freeze").click()
-    _flash(page, "success", "Frozen: 1.")
+    expect_message(page, "success", "Frozen: 1.")
     expect(_row(page, tree.E)).to_contain_text("Frozen")
     expect(_icon(page, tree.E, "Freeze")).to_have_count(0)
     expect(_icon(page, tree.E, "Go to the enterprise's platform")).to_have_count(0)
@@ -218,7 +214,7 @@ def test_freeze_and_unfreeze_enterprises(page_as, anon_page, tree):
     _refused_login(anon_page, tree.ent, tree.password)
 
     _icon(page, tree.E, "Unfreeze").click()
-    _flash(page, "success", "Unfrozen: 1.")
+    expect_message(page, "success", "Unfrozen: 1.")
     expect(_row(page, tree.E)).to_contain_text("Active")
     expect(_icon(page, tree.E, "Unfreeze")).to_have_count(0)
     login_through_form(anon_page, tree.ent, tree.password)
@@ -228,7 +224,7 @@ def test_freeze_and_unfreeze_enterprises(page_as, anon_page, tree):
         _row(page, name).locator("input.ymcs-row").check()
     page.locator("select[name=action]").select_option(label="Freeze")
     page.get_by_role("button", name="Apply").click()
-    _flash(page, "success", "Frozen: 2.")
+    expect_message(page, "success", "Frozen: 2.")
     for name in (tree.ER, tree.R):
         expect(_row(page, name)).to_contain_text("Frozen")
     expect(_row(page, tree.E)).to_contain_text("Active")
@@ -305,15 +301,15 @@ def test_channel_search_reset_edit_freeze(live_server, page_as, anon_page, tree,
     _expect_rows(page, [tree.C])
 
     _icon(page, tree.C, "Reset password").click()
-    _flash(page, "success", f"A new password was mailed to {tree.c}.")
+    expect_message(page, "success", f"A new password was mailed to {tree.c}.")
     password = _mailed_password(live_server, smtp_server, tree.c)
 
     _icon(page, tree.C, "Freeze").click()
-    _flash(page, "success", "Frozen: 1.")
+    expect_message(page, "success", "Frozen: 1.")
     expect(_row(page, tree.C)).to_contain_text("Frozen")
     _refused_login(anon_page, tree.c, password)
     _icon(page, tree.C, "Unfreeze").click()
-    _flash(page, "success", "Unfrozen: 1.")
+    expect_message(page, "success", "Unfrozen: 1.")
     expect(_row(page, tree.C)).to_contain_text("Active")
     assert confirms == ["Mail a new password to this account's administrator?",
                         "Freeze this account?", "Unfreeze this account?"]

@@ -12,7 +12,10 @@ from sqlalchemy import select
 from app.device_ops import auth
 from app.device_ops.simulator.fleet import SimulatedPhone, serve_connection_requests
 from app.extensions import db
-from app.models import Device, Enterprise
+from app.models import Device, DeviceCommand, Enterprise
+
+from ..helpers import PATIENCE, wait_until
+from .conftest import expect_message
 
 ACME = "acme@ymcs.example"
 
@@ -33,7 +36,7 @@ def phone(live_server):
         for events in (None, ["2 PERIODIC"]):  # bootstrap, then a periodic Inform
             log = phone.run_session(events)
             assert log.error is None, log.error
-        phone.wait_idle(10)
+        assert phone.wait_idle(PATIENCE)
         with live_server.app.app_context():
             phone.device_id = db.session.execute(
                 select(Device.id).where(Device.mac == phone.mac)).scalar_one()
@@ -44,7 +47,17 @@ def phone(live_server):
         listener.shutdown()
 
 
-def test_a_connected_phone_is_online_and_answers_a_command_from_the_browser(page_as, phone):
+def _last_command_status(live_server, device_id):
+    with live_server.app.app_context():
+        status = db.session.execute(
+            select(DeviceCommand.status).where(DeviceCommand.device_id == device_id)
+            .order_by(DeviceCommand.id.desc()).limit(1)).scalar()
+        db.session.remove()
+    return status and status.value
+
+
+def test_a_connected_phone_is_online_and_answers_a_command_from_the_browser(live_server,
+                                                                           page_as, phone):
     page = page_as(ACME)
     page.goto(f"/devicemodelview/list/?q={phone.mac}")
     row = page.locator(".ymcs-list tbody tr").filter(has_text=phone.mac)
@@ -60,15 +73,14 @@ def test_a_connected_phone_is_online_and_answers_a_command_from_the_browser(page
     form.locator("textarea[name=names]").fill("Device.DeviceInfo.SerialNumber")
     expect(form.get_by_label("Connect now")).to_be_checked()
     form.locator("button[type=submit]").click()
-    expect(page.locator(".alert-success")).to_contain_text(
-        "The device was asked to connect now.")
-    # the phone's session runs beside the page: reload until its answer is in the history
+    expect_message(page, "success", "The device was asked to connect now.")
+    # The phone's session runs beside the page (the page does not poll): once the phone has
+    # answered and is idle, the page as reloaded shows the answer.
+    wait_until(lambda: _last_command_status(live_server, phone.device_id) == "done",
+               what="the phone's answer")
+    assert phone.wait_idle(PATIENCE)
+    page.reload()
     serial = phone.value("Device.DeviceInfo.SerialNumber")
     first = page.locator("#command-history tbody tr").first
-    for _ in range(50):
-        if serial in first.inner_text():
-            break
-        page.wait_for_timeout(200)
-        page.reload()
     expect(first.locator(".ymcs-command-status")).to_have_text("Done")
     expect(first).to_contain_text(f"Device.DeviceInfo.SerialNumber = {serial}")

@@ -16,6 +16,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Device, DeviceCommand, DeviceSample, Enterprise, utcnow
 
+from .conftest import expect_message
+
 ACME = "acme@ymcs.example"
 ACME_HOTEL = "Acme Hotel Group"
 MODEL = "CP965"  # a demo model: the model filter offers it
@@ -127,8 +129,7 @@ def test_queue_a_ping_without_connecting_and_see_it_queued(live_server, page_as,
     form.get_by_label("Host").fill("sip.example.com")
     form.get_by_label("Connect now").uncheck()
     form.get_by_role("button", name="Ping").click()
-    expect(page.locator(".alert-success")).to_contain_text(
-        "Ping was queued; it runs at the device's next contact.")
+    expect_message(page, "success", "Ping was queued; it runs at the device's next contact.")
     first = page.locator("#command-history tbody tr").first
     expect(first).to_contain_text("Ping")
     expect(first).to_contain_text("sip.example.com, 4 packets")
@@ -182,7 +183,7 @@ def test_device_access_generates_the_password_once_asked(live_server, page_as):
         db.session.remove()
     if not had:
         page.locator("#acs-generate").click()
-        expect(page.locator(".alert-success")).to_contain_text("A device password was made")
+        expect_message(page, "success", "A device password was made")
     field = page.locator("#acs-password")
     expect(field).to_have_attribute("type", "password")
     page.locator("#acs-password-toggle").click()
@@ -201,7 +202,7 @@ def test_add_a_device_by_mac_then_remove_it_after_confirming(live_server, page_a
     page.locator(".select2-results").get_by_role("option", name=ACME_HOTEL, exact=True).click()
     page.locator("#register-mac").fill(":".join(mac[i:i + 2] for i in range(0, 12, 2)).upper())
     page.locator("#register-save").click()
-    expect(page.locator(".alert-success")).to_contain_text(f"{mac} is registered to {ACME_HOTEL}")
+    expect_message(page, "success", f"{mac} is registered to {ACME_HOTEL}")
     expect(page.locator("#device-details h4")).to_contain_text(mac)
     expect(page.locator("#device-status")).to_have_text("Offline")
 
@@ -215,7 +216,7 @@ def test_add_a_device_by_mac_then_remove_it_after_confirming(live_server, page_a
     page.once("dialog", lambda dialog: dialog.accept())
     page.locator("#device-remove button").click()
     page.wait_for_url("**/devicemodelview/list/**")
-    expect(page.locator(".alert-success")).to_contain_text(f"{mac} was removed.")
+    expect_message(page, "success", f"{mac} was removed.")
     with live_server.app.app_context():
         assert db.session.execute(select(Device).where(Device.mac == mac)).first() is None
         db.session.remove()

@@ -29,7 +29,7 @@ from app.models import Account, Enterprise, Order, OrderLimit, Package
 from app.orders import rules as orders
 
 from ..tree import build_tree
-from .conftest import login_through_form
+from .conftest import expect_message, login_through_form
 
 ACME = "acme@ymcs.example"
 ZENITH = "zenith@ymcs.example"
@@ -192,10 +192,6 @@ def _add_order_to_step2(page, enterprise, reseller):
     page.locator("#reseller").fill(reseller)
     page.get_by_role("button", name="Next step").click()
     expect(page.locator(".ymcs-steps li.active")).to_have_text("2. Package")
-
-
-def _flash(page, kind, text):
-    expect(page.locator(f".alert-{kind}").filter(has_text=text)).to_be_visible()
 
 
 # --- Order Management: the list ------------------------------------------------------------------
@@ -435,7 +431,7 @@ def test_add_order_in_three_steps_mails_the_enterprise(live_server, page_as, res
 
     page.wait_for_url("**/ordermodelview/show/**")
     order_id = int(page.url.rstrip("/").split("/")[-1])
-    _flash(page, "success",
+    expect_message(page, "success",
            f"Order {order_id} was placed; its details were mailed to {ACME_HOTEL_MAIL}.")
     expect(page.locator("#order-status")).to_have_text("Not yet effective")
     expect(_detail(page, "Reseller")).to_have_text(reseller)
@@ -478,7 +474,7 @@ def test_bad_quantity_or_past_effective_date_is_refused_and_stores_nothing(page_
     # Without the browser's check, the server refuses it and keeps the step.
     page.locator("#quantity").evaluate("e => e.removeAttribute('min')")
     page.get_by_role("button", name="Submit").click()
-    _flash(page, "danger", "The quantity is a whole number from 1 to 10000.")
+    expect_message(page, "danger", "The quantity is a whole number from 1 to 10000.")
     expect(page.locator(".ymcs-steps li.active")).to_have_text("2. Package")
     expect(page.locator("#package_id option:checked")).to_have_text(
         "Basic: 20 devices, 12 months")
@@ -487,7 +483,7 @@ def test_bad_quantity_or_past_effective_date_is_refused_and_stores_nothing(page_
     page.locator("#effective_on").evaluate("e => e.removeAttribute('min')")
     page.locator("#effective_on").fill(_days(-1))
     page.get_by_role("button", name="Submit").click()
-    _flash(page, "danger", "The effective date cannot be in the past.")
+    expect_message(page, "danger", "The effective date cannot be in the past.")
     expect(page.locator(".ymcs-steps li.active")).to_have_text("2. Package")
 
     page.goto("/ordermodelview/list/")
@@ -510,11 +506,11 @@ def test_add_order_past_the_vendor_limit_says_to_contact_yealink(live_server, pa
     page.get_by_role("link", name="Add Order").click()
     message = ("Your channel has reached the limit of paid orders set by the vendor "
                "(1 open orders). Contact Yealink to raise it.")
-    _flash(page, "danger", message)
+    expect_message(page, "danger", message)
     _choose_enterprise(page, enterprise)
     page.locator("#reseller").fill(f"{prefix} Shop")
     page.get_by_role("button", name="Next step").click()
-    _flash(page, "danger", message)
+    expect_message(page, "danger", message)
     expect(page.locator(".ymcs-steps li.active")).to_have_text("1. Enterprise and reseller")
 
 
@@ -548,7 +544,7 @@ def test_cancel_a_not_yet_effective_order_from_its_details(page_as, place, resel
 
     accepted = _confirm_next(page)
     page.get_by_role("button", name="Cancel order").click()
-    _flash(page, "success", f"Order {order_id} was cancelled.")
+    expect_message(page, "success", f"Order {order_id} was cancelled.")
     expect(page.locator("#order-status")).to_have_text("Cancelled")
     expect(page.get_by_role("button", name="Cancel order")).to_have_count(0)
     expect(page.locator("#order-history tbody tr").last).to_contain_text("Cancelled")
@@ -578,7 +574,7 @@ def test_cancel_from_the_list_and_effective_orders_have_no_cancel_button(page_as
     messages = _confirm_next(page)
     button.click()
     page.wait_for_url(f"**/ordermodelview/show/{pending}")
-    _flash(page, "success", f"Order {pending} was cancelled.")
+    expect_message(page, "success", f"Order {pending} was cancelled.")
     expect(page.locator("#order-status")).to_have_text("Cancelled")
     assert messages == [CANCEL_CONFIRM]
 
