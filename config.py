@@ -163,6 +163,9 @@ COMMAND_TIMEOUT_SECONDS = _env_int("COMMAND_TIMEOUT_SECONDS", 3600)  # queued/se
 DEVICE_SAMPLE_RETENTION_DAYS = _env_int("DEVICE_SAMPLE_RETENTION_DAYS", 7)
 CWMP_MAX_BODY_BYTES = _env_int("CWMP_MAX_BODY_BYTES", 256 * 1024)  # a bigger envelope gets a 413
 UPLOAD_MAX_BYTES = _env_int("UPLOAD_MAX_BYTES", 50 * 1024 * 1024)  # a device's uploaded file
+# A ping/traceroute the device accepted but never completed fails after this.
+DIAGNOSTICS_TIMEOUT_SECONDS = _env_int("DIAGNOSTICS_TIMEOUT_SECONDS", 300)
+COMMAND_RETENTION_DAYS = _env_int("COMMAND_RETENTION_DAYS", 90)  # finished commands, then pruned
 UPLOAD_RETENTION_DAYS = _env_int("UPLOAD_RETENTION_DAYS", 30)  # then uploaded files are deleted
 CONNECTION_REQUEST_TIMEOUT = float(_env("CONNECTION_REQUEST_TIMEOUT", 5))
 # Connection requests go only to the address a device's last session came from, or into these

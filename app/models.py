@@ -214,7 +214,9 @@ def normalize_mac(value):
 class Device(Model):
     __tablename__ = "device"
     id = Column(Integer, primary_key=True)
-    mac = Column(String(12), nullable=False, unique=True)
+    mac = Column(String(12), nullable=True, unique=True)  # NULL: not reported yet
+    # "OUI-ProductClass-SerialNumber" of its Inform's DeviceId: who it is when it has no MAC.
+    cpe_key = Column(String(160), nullable=True, unique=True)
     model = Column(String(64), nullable=False, default="")
     firmware = Column(String(64), nullable=False, default="")
     ip = Column(String(45), nullable=False, default="")
@@ -247,6 +249,8 @@ class Device(Model):
     cpu_usage = Column(Integer, nullable=True)  # latest sample, percent
     memory_total = Column(BigInteger, nullable=True)  # KiB
     memory_free = Column(BigInteger, nullable=True)
+    missing_parameters = Column(Text, nullable=True)  # JSON [names] it faulted 9005 on
+    metrics_unanswered = Column(Integer, nullable=False, default=0, server_default="0")
 
     enterprise = relationship("Enterprise", backref="devices")
 
@@ -258,7 +262,7 @@ class Device(Model):
 
     @validates("mac")
     def _normalize_mac(self, key, value):
-        return normalize_mac(value)
+        return None if value is None else normalize_mac(value)
 
     def __repr__(self):
         return self.mac

@@ -3,6 +3,7 @@ envelopes written by hand (for what the fleet simulator would never send)."""
 
 import base64
 import datetime
+import re
 
 from app.device_ops import auth
 from app.models import Enterprise
@@ -32,11 +33,17 @@ def basic(username, password):
     return {"Authorization": f"Basic {token}"}
 
 
-def inform(mac, events=("2 PERIODIC",), ns=NS, cwmp_id="1", params=None, root="Device"):
+def inform(mac, events=("2 PERIODIC",), ns=NS, cwmp_id="1", params=None, root="Device",
+           serial=None, oui="001565", mac_param=True):
+    """An Inform of a device with this MAC (in the TR-181 MAC parameter unless ``mac_param``
+    is False) whose DeviceId is OUI ``oui`` and serial ``serial`` (default: SN + the MAC)."""
+    serial = f"SN{re.sub(r'[^0-9A-Za-z]', '', mac)}" if serial is None else serial
     values = {f"{root}.DeviceInfo.SoftwareVersion": "96.86.0.70",
               f"{root}.ManagementServer.ConnectionRequestURL": "http://127.0.0.1:9/cr",
               f"{root}.Ethernet.Interface.1.MACAddress": mac,
               f"{root}.IP.Interface.1.IPv4Address.1.IPAddress": "10.1.2.3"}
+    if not mac_param:
+        del values[f"{root}.Ethernet.Interface.1.MACAddress"]
     values.update(params or {})
     plist = "".join(f"<ParameterValueStruct><Name>{n}</Name><Value>{v}</Value>"
                     "</ParameterValueStruct>" for n, v in values.items())
@@ -46,8 +53,9 @@ def inform(mac, events=("2 PERIODIC",), ns=NS, cwmp_id="1", params=None, root="D
     header = f'<cwmp:ID soap:mustUnderstand="1">{cwmp_id}</cwmp:ID>' if cwmp_id else ""
     return (f'<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/'
             f'envelope/" xmlns:cwmp="{ns}"><soap:Header>{header}</soap:Header><soap:Body>'
-            "<cwmp:Inform><DeviceId><Manufacturer>Yealink</Manufacturer><OUI>001565</OUI>"
-            "<ProductClass>SIP-T54W</ProductClass><SerialNumber>SN0001</SerialNumber></DeviceId>"
+            "<cwmp:Inform><DeviceId><Manufacturer>Yealink</Manufacturer>"
+            f"<OUI>{oui}</OUI><ProductClass>SIP-T54W</ProductClass>"
+            f"<SerialNumber>{serial}</SerialNumber></DeviceId>"
             f"<Event>{ev}</Event><MaxEnvelopes>1</MaxEnvelopes><CurrentTime>"
             "2026-11-26T00:00:00Z</CurrentTime><RetryCount>0</RetryCount><ParameterList>"
             f"{plist}</ParameterList></cwmp:Inform></soap:Body></soap:Envelope>").encode()

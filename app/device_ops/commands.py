@@ -11,9 +11,9 @@ import json
 import re
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
-from app.models import CommandStatus, Device, DeviceCommand, utcnow
+from app.models import CommandStatus, Device, DeviceCommand, PermissionType, Status, utcnow
 from app.tenancy.rules import TenantError
 
 
@@ -61,6 +61,11 @@ BAD_HOST = _N("Enter a host name or an IP address.")
 BAD_NUMBER = _N("%(field)s must be a whole number from %(low)s to %(high)s.")
 NOT_BOUND = _N("The device belongs to no enterprise.")
 NOT_RETRYABLE = _N("Only a failed command can be retried.")
+NOT_MANAGED = _N("Commands go only to devices of active device-management enterprises that "
+                 "authorize management.")
+DIAGNOSTICS_GAVE_UP = ("The device did not complete the diagnostic within %(minutes)s minutes: it "
+                       "never reported 8 DIAGNOSTICS COMPLETE and its DiagnosticsState stayed "
+                       "Requested.")
 
 
 def _check_name(name):
@@ -195,6 +200,14 @@ def _parse_value_line(line):
     return [name.strip(), value, xsd]
 
 
+def commands_allowed(enterprise):
+    """Devices of RPS enterprises are only redirected, and a frozen enterprise's devices may
+    not connect: neither gets commands. (Which channel may command which enterprise's devices
+    - those that authorize it - is the scope of app/core/scope.py.)"""
+    return (enterprise is not None and enterprise.status == Status.active
+            and enterprise.permission_type == PermissionType.device_management)
+
+
 def queue_command(session, device, kind, arguments=None, by=None):
     """Queue a command for the device's next session (the caller commits, then may wake the
     device with a connection request)."""
@@ -202,6 +215,8 @@ def queue_command(session, device, kind, arguments=None, by=None):
         raise CommandError(BAD_KIND)
     if device.enterprise_id is None:
         raise CommandError(NOT_BOUND)
+    if not commands_allowed(device.enterprise):
+        raise CommandError(NOT_MANAGED)
     command = DeviceCommand(device_id=device.id, kind=kind,
                             arguments=json.dumps(clean_arguments(kind, arguments)),
                             status=CommandStatus.queued, created_by=by)
@@ -266,3 +281,38 @@ def expire_commands(session, timeout_seconds, now=None):
                 .execution_options(synchronize_session=False)).rowcount
         session.commit()
     return failed
+
+
+def expire_diagnostics(session, timeout_seconds, now=None):
+    """Ping/traceroute the device accepted but never completed (no 8 DIAGNOSTICS COMPLETE, and
+    no session since to poll it) fail after the diagnostics timeout, saying so. A waiting
+    diagnostic's ``updated_on`` is its start. Returns how many."""
+    now = now or utcnow()
+    cutoff = now - datetime.timedelta(seconds=timeout_seconds)
+    failed = session.execute(
+        update(DeviceCommand).where(DeviceCommand.status == CommandStatus.waiting,
+                                    DeviceCommand.kind.in_(("ping", "traceroute")),
+                                    DeviceCommand.updated_on < cutoff)
+        .values(status=CommandStatus.failed, finished_on=now, updated_on=now,
+                fault_string=DIAGNOSTICS_GAVE_UP % {"minutes": max(1, timeout_seconds // 60)})
+        .execution_options(synchronize_session=False)).rowcount
+    session.commit()
+    return failed
+
+
+def prune_commands(session, days, now=None):
+    """Finished commands older than ``days`` go (with their uploaded files' names returned for
+    the caller to delete); a device keeps its recent history. Returns the file names."""
+    cutoff = (now or utcnow()) - datetime.timedelta(days=days)
+    files = []
+    while True:
+        rows = session.execute(
+            select(DeviceCommand.id, DeviceCommand.file_name).where(
+                DeviceCommand.status.in_((CommandStatus.done, CommandStatus.failed)),
+                DeviceCommand.updated_on < cutoff).limit(1000)).all()
+        if not rows:
+            return files
+        session.execute(delete(DeviceCommand).where(DeviceCommand.id.in_([r.id for r in rows]))
+                        .execution_options(synchronize_session=False))
+        session.commit()
+        files += [r.file_name for r in rows if r.file_name]

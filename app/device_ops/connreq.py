@@ -12,7 +12,7 @@ import logging
 from urllib.parse import urlsplit
 
 import requests
-from requests.auth import HTTPDigestAuth
+from requests.auth import HTTPBasicAuth, HTTPDigestAuth
 
 
 def _N(message):
@@ -91,9 +91,16 @@ def wake_device(device, timeout=5.0, networks=(), allow_loopback=False):
         return refused
     http = requests.Session()
     http.trust_env = False  # no proxy from the environment: the request goes to the device
-    auth = HTTPDigestAuth(device.cr_username or "", device.cr_password or "")
+    user, password = device.cr_username or "", device.cr_password or ""
     try:
-        response = http.get(url, auth=auth, timeout=timeout, allow_redirects=False)
+        response = http.get(url, auth=HTTPDigestAuth(user, password), timeout=timeout,
+                            allow_redirects=False)
+        challenge = response.headers.get("WWW-Authenticate", "").lower()
+        if response.status_code == 401 and challenge.startswith("basic"):
+            # TR-069 asks for Digest; some devices only take Basic. The credentials are the
+            # device's own random pair, good for nothing but waking it.
+            response = http.get(url, auth=HTTPBasicAuth(user, password), timeout=timeout,
+                                allow_redirects=False)
     except requests.RequestException as exc:
         reason = type(exc).__name__
         log.info("connection request to %s failed: %s", device.mac, exc)

@@ -23,7 +23,7 @@ from werkzeug.exceptions import ClientDisconnected, SecurityError
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.wrappers import Request, Response
 
-from app.device_ops import auth, inventory, rpc, soap
+from app.device_ops import auth, capabilities, identity, inventory, provisioning, rpc, soap
 from app.models import CommandStatus, Device, DeviceCommand
 from app.orders.rules import QuotaExceeded
 
@@ -111,6 +111,11 @@ class AcsApp:
             return self.cwmp(request)
         if path == "/health":
             return Response("ok\n", mimetype="text/plain")
+        if path.startswith("/file/"):
+            if request.method != "GET":  # a HEAD would spend the one-time URL
+                return Response("GET the file here\n", 405, {"Allow": "GET"},
+                                mimetype="text/plain")
+            return self.serve_download(request, path[len("/file/"):])
         if path.startswith("/upload/"):
             if request.method not in ("PUT", "POST"):
                 return Response("PUT the file here\n", 405, {"Allow": "PUT, POST"},
@@ -151,27 +156,54 @@ class AcsApp:
         data = request.stream.read(self.max_body + 1)
         return None if len(data) > self.max_body else data
 
+    def credentials_valid(self, request):
+        header = request.headers.get("Authorization")
+        if not header:
+            return False
+        with self.fast.connect() as conn:
+            return inventory.credentials_valid(conn, header, self.secret)
+
     def cwmp(self, request):
+        """Credentials come before anything a request contains: without a session cookie,
+        only an Inform of a device that may connect (inventory.authenticate) or a request with
+        valid ACS credentials gets past the 401 challenge."""
+        state = self.load_state(request)
         data = self.read_body(request)
         if data is None:
+            if state is None and not self.credentials_valid(request):
+                return self.refuse(401, "valid ACS credentials required")
             return Response("envelope too large\n", 413, {"Connection": "close"},
                             mimetype="text/plain")
-        state = self.load_state(request)
         try:
             message = soap.parse(data)
         except soap.CwmpError as exc:
+            if state is None and not self.credentials_valid(request):
+                return self.refuse(401, "valid ACS credentials required")
             return Response(f"{exc}\n", 400, mimetype="text/plain")
-        if message is None:
-            return self.next_for(request, state) if state else self.end()
-        try:
-            if message.name == "Inform":
+        if message is not None and message.name == "Inform":
+            try:
                 return self.inform(request, message)
+            except soap.CwmpError as exc:
+                if not self.credentials_valid(request):
+                    return self.refuse(401, "valid ACS credentials required")
+                return self.reply(soap.fault(message.ns, message.cwmp_id, exc.code, str(exc)),
+                                  None, 400)
+        if state is None:
+            if not self.credentials_valid(request):
+                return self.refuse(401, "valid ACS credentials required")
+            if message is None:
+                return self.end()
+            if message.name == "GetRPCMethods":
+                return self.reply(soap.get_rpc_methods_response(message.ns, message.cwmp_id),
+                                  None)
+            return self.reply(soap.fault(message.ns, message.cwmp_id, 8003,
+                                         "no session: start with Inform"), None, 400)
+        if message is None:
+            return self.next_for(request, state)
+        try:
             if message.name == "GetRPCMethods":
                 return self.reply(soap.get_rpc_methods_response(message.ns, message.cwmp_id),
                                   state)
-            if state is None:
-                return self.reply(soap.fault(message.ns, message.cwmp_id, 8003,
-                                             "no session: start with Inform"), None, 400)
             state["n"] = message.ns
             if message.name == "TransferComplete":
                 with self.orm() as session:
@@ -189,11 +221,15 @@ class AcsApp:
 
     def inform(self, request, message):
         inform = soap.parse_inform(message)
-        mac = inventory.mac_of(inform)
+        mac, key = identity.mac_of(inform), identity.cpe_key_of(inform)
+        if mac is None and key is None:
+            raise soap.CwmpError("the Inform names no device: no MAC address and no "
+                                 "OUI and SerialNumber in its DeviceId", 8003)
         with self.fast.connect() as conn:
+            row = identity.find(conn, mac, key)
             try:
                 row, enterprise_id, first = inventory.authenticate(
-                    conn, mac, request.headers.get("Authorization"), self.secret)
+                    conn, row, request.headers.get("Authorization"), self.secret)
             except inventory.Refused as exc:
                 return self.refuse(exc.status, exc.reason)
             if first:  # a pre-registered device's one session without credentials
@@ -207,14 +243,15 @@ class AcsApp:
             if row is None or row.enterprise_id is None:
                 with self.orm() as session:
                     try:
-                        device_id = inventory.bind_device(session, mac, enterprise_id)
+                        device_id = inventory.bind_device(session, mac, key, enterprise_id)
                     except QuotaExceeded as exc:
                         return self.refuse(403, str(exc))
                     except inventory.Refused as exc:
                         return self.refuse(exc.status, exc.reason)
-                row = conn.execute(inventory.LOOKUP, {"mac": mac}).first()
-            root, need_metrics = inventory.record_inform(conn, row, device_id, inform,
-                                                         request.remote_addr)
+                row = conn.execute(identity.BY_ID, {"did": device_id}).first()
+            identity.remember_key(conn, row, key)
+            root, read = inventory.record_inform(conn, row, device_id, inform,
+                                                 request.remote_addr)
         work = row.has_work
         codes = inform.event_codes
         if work or row.cr_username is None or "0 BOOTSTRAP" in codes:
@@ -224,12 +261,19 @@ class AcsApp:
                     device.data_model = root
                     rpc.queue_setup(session, device, self.config["DEVICE_PERIODIC_INTERVAL"])
                     work = True
-                if rpc.on_inform_events(session, device_id, inform):
+                if rpc.on_inform_events(session, device_id, inform,
+                                        diagnostics_timeout=self.diagnostics_timeout):
                     work = True
                 session.commit()
+        ask_mac = row.mac is None and identity.MAC_PARAMETERS.get(root) not in (
+            capabilities.missing_of(row.missing_parameters))
         state = {"d": device_id, "n": message.ns, "r": root, "w": bool(work),
-                 "m": need_metrics, "c": None, "p": None}
+                 "m": read, "a": ask_mac, "c": None, "p": None}
         return self.reply(soap.inform_response(message.ns, message.cwmp_id), state)
+
+    @property
+    def diagnostics_timeout(self):
+        return int(self.config.get("DIAGNOSTICS_TIMEOUT_SECONDS", 300))
 
     def refuse(self, status, reason):
         headers = auth.challenge_headers(self.secret) if status == 401 else []
@@ -245,11 +289,23 @@ class AcsApp:
         return request.host_url
 
     def next_for(self, request, state):
-        """The session's next RPC after an empty POST or an answer, or 204 to end it."""
+        """The session's next RPC after an empty POST or an answer, or 204 to end it. The
+        ACS's own reads come first: the MAC of a device known by DeviceId, then CPU/memory
+        (only the names the device has; after a fault 9005 on several, one at a time)."""
+        ns = state["n"]
+        if state.get("a"):
+            state["a"], state["p"], state["c"] = False, "mac", None
+            state["mn"] = [identity.MAC_PARAMETERS.get(state["r"], identity.MAC_PARAMETERS[
+                "Device"])]
+            return self.reply(soap.get_parameter_values(ns, "mac", state["mn"]), state)
         if state.get("m"):
-            state["m"], state["p"], state["c"] = False, "metrics", None
-            return self.reply(soap.get_parameter_values(
-                state["n"], "metrics", list(inventory.metric_names(state["r"]))), state)
+            state["mn"], state["m"] = state["m"], []
+            state["p"], state["c"], state["mv"] = "metrics", None, {}
+            return self.reply(soap.get_parameter_values(ns, "metrics", state["mn"]), state)
+        if state.get("mq"):
+            state["mn"] = [state["mq"].pop(0)]
+            state["p"], state["c"] = "probe", None
+            return self.reply(soap.get_parameter_values(ns, "metrics", state["mn"]), state)
         if state.get("w"):
             with self.orm() as session:
                 body = rpc.next_rpc(session, state, self.base_url(request))
@@ -258,19 +314,72 @@ class AcsApp:
             state["w"] = False
         return self.end()
 
+    def own_read_answered(self, state, message):
+        """The device's answer to the ACS's own MAC or CPU/memory read."""
+        phase, names = state.pop("p"), state.pop("mn", [])
+        state["p"] = None
+        fault = message.fault.get("code") if message.name == "Fault" else None
+        with self.fast.connect() as conn:
+            if fault == 9005 and len(names) > 1:
+                state["mq"] = list(names)  # which of them? ask one at a time
+                return
+            if fault == 9005:
+                capabilities.record_missing(conn, state["d"], names)
+            values = (soap.parameter_values(message.body)
+                      if message.name == "GetParameterValuesResponse" else {})
+            if phase == "mac":
+                if values:
+                    with self.orm() as session:
+                        identity.learn_mac(session, state["d"], values.get(names[0]))
+                return
+            state.setdefault("mv", {}).update(values)
+            if fault not in (None, 9005):
+                return  # an answer that is no answer: counted as unanswered
+            if not state.get("mq"):
+                inventory.record_metrics(conn, state["d"], state.pop("mv"), state["r"])
+
     def answer(self, request, state, message):
-        if state.get("p") == "metrics":
-            state["p"] = None
-            if message.name == "GetParameterValuesResponse":
-                with self.fast.connect() as conn:
-                    inventory.record_metrics(conn, state["d"], soap.parameter_values(
-                        message.body), state["r"])
+        if state.get("p") in ("mac", "metrics", "probe"):
+            self.own_read_answered(state, message)
             return self.next_for(request, state)
         with self.orm() as session:
             follow_up = rpc.handle_answer(session, state, message)
         if follow_up is not None:
             return self.reply(follow_up, state)
         return self.next_for(request, state)
+
+    # --- GET /acs/file/<token> ----------------------------------------------------------------
+
+    def serve_download(self, request, token):
+        """The one-time URL of a Download of the device's own provisioning file: the first
+        GET while its command is in flight gets the file, anything else a 404. Devices that
+        ignore the credentials in a Download get their file all the same."""
+        if not token or len(token) > 64:
+            return Response("not found\n", 404, mimetype="text/plain")
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        with self.orm() as session:
+            command = session.execute(select(DeviceCommand).where(
+                DeviceCommand.upload_token == digest, DeviceCommand.kind == "download",
+                DeviceCommand.status.in_((CommandStatus.sent, CommandStatus.waiting)))
+            ).scalar_one_or_none()
+            if command is None:
+                return Response("not found\n", 404, mimetype="text/plain")
+            claimed = session.execute(
+                update(DeviceCommand).where(DeviceCommand.id == command.id,
+                                            DeviceCommand.upload_token == digest)
+                .values(upload_token=None)
+                .execution_options(synchronize_session=False)).rowcount
+            if not claimed:
+                session.rollback()
+                return Response("not found\n", 404, mimetype="text/plain")
+            device = session.get(Device, command.device_id)
+            body = provisioning.device_file_text(
+                session, device, self.config.get("ACS_PUBLIC_URL") or (
+                    self.base_url(request) + "acs"), self.config)
+            session.commit()
+        response = Response(body, 200, mimetype="text/plain")
+        response.headers["Cache-Control"] = "no-store"
+        return response
 
     # --- PUT /acs/upload/<token> --------------------------------------------------------------
 

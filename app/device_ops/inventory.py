@@ -13,8 +13,8 @@ import os
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.device_ops import auth
-from app.device_ops.soap import CwmpError
+from app.device_ops import auth, capabilities
+from app.device_ops.identity import BY_ID
 from app.models import (
     Device,
     DeviceCommand,
@@ -30,14 +30,6 @@ from app.orders.rules import check_device_quota
 from app.tenancy.rps import MAC_REFUSED  # one wording for a MAC that cannot be used, wherever typed
 from app.tenancy.rules import TenantError
 
-LOOKUP = (
-    select(Device.id, Device.enterprise_id, Device.has_work, Device.cr_username,
-           Device.memory_total, Device.periodic_interval,
-           Device.acs_password.label("device_password"),
-           Enterprise.status, Enterprise.permission_type, Enterprise.acs_password)
-    .outerjoin(Enterprise, Enterprise.id == Device.enterprise_id)
-    .where(Device.mac == bindparam("mac"))
-)
 ENTERPRISE = select(Enterprise.status, Enterprise.permission_type, Enterprise.acs_password).where(
     Enterprise.id == bindparam("eid"))
 TOUCH = (
@@ -49,6 +41,8 @@ TOUCH = (
         remote_ip=bindparam("remote_ip"),
         last_seen=bindparam("now"), offline_after=bindparam("offline_after"),
         periodic_interval=bindparam("interval"),
+        # a CPU/memory read sent in this session counts until its answer resets it
+        metrics_unanswered=bindparam("unanswered"),
         # an Inform without them keeps the latest values
         cpu_usage=func.coalesce(bindparam("cpu"), Device.cpu_usage),
         memory_total=func.coalesce(bindparam("mem_total"), Device.memory_total),
@@ -89,17 +83,6 @@ def _first(params, suffixes):
     return ""
 
 
-def mac_of(inform):
-    """The device's MAC from its Inform parameters (a MACAddress parameter) or, as Yealink
-    phones do, a serial number that is its MAC."""
-    for candidate in (_first(inform.params, (".MACAddress",)), inform.serial):
-        try:
-            return normalize_mac(candidate)
-        except InvalidMac:
-            continue
-    raise CwmpError("the Inform carries no MAC address (a …MACAddress parameter)")
-
-
 def _int(value):
     try:
         number = int(str(value).strip())
@@ -112,9 +95,9 @@ def _usable(status, permission_type):
     return status == Status.active and permission_type == PermissionType.device_management
 
 
-def authenticate(conn, mac, authorization, secret_key):
-    """Who may open this session: (device row or None, enterprise id, first contact), or
-    Refused. Nothing is written.
+def authenticate(conn, row, authorization, secret_key):
+    """Who may open this session of the device ``row`` (identity.find's row, None for a
+    device never seen): (row, enterprise id, first contact), or Refused. Nothing is written.
 
     Credentials come first, whatever the MAC: the enterprise's (``ent<id>``) or the device's
     own (``dev<id>``, good for that device only). Without any, the only device let in is one
@@ -122,7 +105,6 @@ def authenticate(conn, mac, authorization, secret_key):
     claims that one session with ``claim_first_contact`` and provisions the device's own
     credentials in it. Anything else is a 401 challenge.
     """
-    row = conn.execute(LOOKUP, {"mac": mac}).first()
     bound = row is not None and row.enterprise_id is not None
 
     def password_of(username):
@@ -160,6 +142,31 @@ def authenticate(conn, mac, authorization, secret_key):
     return row, proven, False
 
 
+def credentials_valid(conn, authorization, secret_key):
+    """Whether the header proves any device's or enterprise's ACS credentials (for requests
+    that name no device: a malformed body, an Inform without identity). Nothing is written."""
+
+    def password_of(username):
+        did = auth.device_id_of_username(username)
+        if did is not None:
+            row = conn.execute(BY_ID, {"did": did}).first()
+            usable = row is not None and row.enterprise_id is not None and _usable(
+                row.status, row.permission_type)
+            return (row.device_password or None) if usable else None
+        eid = auth.enterprise_id_of_username(username)
+        ent = conn.execute(ENTERPRISE, {"eid": eid}).first() if eid is not None else None
+        if ent is None or not _usable(ent.status, ent.permission_type):
+            return None
+        return ent.acs_password or None
+
+    if not authorization:
+        return False
+    try:
+        return bool(auth.check_authorization(authorization, "POST", secret_key, password_of))
+    except (TypeError, ValueError):
+        return False
+
+
 CLAIM = (update(Device).where(Device.id == bindparam("did"), Device.acs_password.is_(None))
          .values(acs_password=bindparam("password")))
 
@@ -185,19 +192,32 @@ def lock_enterprise(session, enterprise_id):
                     .execution_options(synchronize_session=False))
 
 
-def bind_device(session, mac, enterprise_id):
-    """Create (or adopt an unbound) device for the enterprise, within its device quota.
-    Returns the device id; QuotaExceeded when the enterprise has no room."""
+def _device_by_identity(session, mac, key):
+    device = None
+    if mac:
+        device = session.execute(select(Device).where(Device.mac == mac)).scalar_one_or_none()
+    if device is None and key:
+        device = session.execute(select(Device).where(Device.cpe_key == key)).scalar_one_or_none()
+    return device
+
+
+def bind_device(session, mac, key, enterprise_id):
+    """Create (or adopt an unbound) device for the enterprise, within its device quota; by
+    MAC, or by DeviceId key (identity.py) when the device tells no MAC. Returns the device id;
+    QuotaExceeded when the enterprise has no room."""
     lock_enterprise(session, enterprise_id)
     enterprise = session.execute(
         select(Enterprise).where(Enterprise.id == enterprise_id)).scalar_one()
-    device = session.execute(select(Device).where(Device.mac == mac)).scalar_one_or_none()
+    device = _device_by_identity(session, mac, key)
     if device is not None and device.enterprise_id not in (None, enterprise_id):
         raise Refused(403, "the device belongs to another enterprise")
     if device is None or device.enterprise_id is None:
         check_device_quota(session, enterprise)
         if device is None:
-            device = Device(mac=mac)
+            if mac and key and session.execute(
+                    select(Device.id).where(Device.cpe_key == key)).first() is not None:
+                key = None  # a DeviceId another device holds (a default serial): the MAC rules
+            device = Device(mac=mac, cpe_key=key)
             session.add(device)
         device.enterprise_id = enterprise_id
     if device.acs_password is None:
@@ -206,7 +226,9 @@ def bind_device(session, mac, enterprise_id):
         session.commit()
     except IntegrityError:  # the same new device informed twice at once: the other won
         session.rollback()
-        device = session.execute(select(Device).where(Device.mac == mac)).scalar_one()
+        device = _device_by_identity(session, mac, key)
+        if device is None or device.enterprise_id != enterprise_id:
+            raise Refused(403, "the device belongs to another enterprise") from None
     return device.id
 
 
@@ -279,8 +301,8 @@ def delete_stored_files(store_dir, names):
 
 
 def record_inform(conn, row, device_id, inform, remote_ip, now=None):
-    """Write what the Inform says; returns (data model root, whether CPU/memory must be read
-    in this session because the Inform did not carry them)."""
+    """Write what the Inform says; returns (data model root, the CPU/memory names to read in
+    this session because the Inform did not carry them: [] for none)."""
     now = now or utcnow()
     params = inform.params
     root = data_model_of(params)
@@ -291,6 +313,15 @@ def record_inform(conn, row, device_id, inform, remote_ip, now=None):
         params.get(free_name))
     known_total = total if total is not None else (row.memory_total if row is not None else None)
     has_metrics = cpu is not None or free is not None
+    periodic = bool(inform.event_codes & {"1 BOOT", "2 PERIODIC", "0 BOOTSTRAP"})
+    unanswered = row.metrics_unanswered if row is not None else 0
+    if inform.event_codes & {"1 BOOT", "0 BOOTSTRAP"}:
+        unanswered = 0  # new firmware may have them: ask again
+    read = []
+    if periodic and (not has_metrics or known_total is None) and not (
+            capabilities.metrics_given_up(unanswered)):
+        missing = capabilities.missing_of(row.missing_parameters if row is not None else None)
+        read = capabilities.wanted(metric_names(root), missing)
     values = {
         "did": device_id, "model": inform.product_class[:64],
         "firmware": _first(params, (".SoftwareVersion",))[:64],
@@ -301,7 +332,7 @@ def record_inform(conn, row, device_id, inform, remote_ip, now=None):
         "cr_url": (_first(params, (".ConnectionRequestURL",)) or None),
         "remote_ip": (remote_ip or None) and remote_ip[:45],
         "now": now, "offline_after": now + datetime.timedelta(seconds=2 * interval),
-        "interval": interval,
+        "interval": interval, "unanswered": unanswered + (1 if read else 0),
         "cpu": cpu, "mem_total": known_total, "mem_free": free,
     }
     if values["cr_url"] and len(values["cr_url"]) > 512:
@@ -310,20 +341,22 @@ def record_inform(conn, row, device_id, inform, remote_ip, now=None):
     if has_metrics:
         conn.execute(SAMPLE, {"did": device_id, "now": now, "cpu": cpu, "mem_total": known_total,
                               "mem_free": free})
-    periodic = bool(inform.event_codes & {"1 BOOT", "2 PERIODIC", "0 BOOTSTRAP"})
-    return root, periodic and (not has_metrics or known_total is None)
+    return root, read
 
 
 def record_metrics(conn, device_id, values, root, now=None):
-    """A GetParameterValues answer to the session's own CPU/memory read."""
+    """A GetParameterValues answer to the session's own CPU/memory read (the answer came:
+    the unanswered count starts over)."""
     now = now or utcnow()
     cpu_name, total_name, free_name = metric_names(root)
     cpu, total, free = (_int(values.get(cpu_name)), _int(values.get(total_name)),
                         _int(values.get(free_name)))
     if cpu is None and free is None:
+        conn.execute(update(Device).where(Device.id == device_id).values(metrics_unanswered=0))
         return False
     conn.execute(update(Device).where(Device.id == device_id).values(
-        cpu_usage=cpu, memory_total=total, memory_free=free))
+        cpu_usage=cpu, memory_total=func.coalesce(total, Device.memory_total),
+        memory_free=free, metrics_unanswered=0))
     conn.execute(SAMPLE, {"did": device_id, "now": now, "cpu": cpu, "mem_total": total,
                           "mem_free": free})
     return True

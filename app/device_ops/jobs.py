@@ -2,8 +2,9 @@
 
 from flask import current_app
 
-from app.device_ops.commands import expire_commands
+from app.device_ops.commands import expire_commands, expire_diagnostics, prune_commands
 from app.device_ops.inventory import (
+    delete_stored_files,
     mark_silent_devices_offline,
     prune_samples,
     prune_uploaded_files,
@@ -12,18 +13,23 @@ from app.extensions import db
 
 
 def sweep_devices_job():
-    """Silent devices go offline; commands stuck past COMMAND_TIMEOUT_SECONDS fail."""
+    """Silent devices go offline; diagnostics past DIAGNOSTICS_TIMEOUT_SECONDS and other
+    commands stuck past COMMAND_TIMEOUT_SECONDS fail."""
     mark_silent_devices_offline(db.session)
+    expire_diagnostics(db.session, current_app.config["DIAGNOSTICS_TIMEOUT_SECONDS"])
     expire_commands(db.session, current_app.config["COMMAND_TIMEOUT_SECONDS"])
 
 
 def prune_device_data_job():
-    """Old CPU/memory samples and uploaded device files go (their retention settings)."""
+    """Old CPU/memory samples, uploaded device files and finished commands go (their
+    retention settings)."""
     from app.exports.jobs import file_store_dir  # the one file store of exports and uploads
 
     prune_samples(db.session, current_app.config["DEVICE_SAMPLE_RETENTION_DAYS"])
     prune_uploaded_files(db.session, file_store_dir(),
                          current_app.config["UPLOAD_RETENTION_DAYS"])
+    delete_stored_files(file_store_dir(), prune_commands(
+        db.session, current_app.config["COMMAND_RETENTION_DAYS"]))
 
 
 def register_device_jobs(registry, config):

@@ -80,6 +80,13 @@ def device_of(session, enterprise_id, mac):
         Device.mac == mac, Device.enterprise_id == enterprise_id)).scalar_one_or_none()
 
 
+def device_file_text(session, device, acs_url, config):
+    """The text of ``<mac>.cfg`` for ``device`` (also what a Download of the device's own
+    provisioning file fetches from its one-time URL): one function for both."""
+    pairs = yealink_cfg.effective_settings(device, device.enterprise, acs_url, config)
+    return yealink_cfg.render_cfg(pairs)
+
+
 def requested_file(name):
     """('common', None), ('device', mac), or None for a name we never serve."""
     if not name.isascii():
@@ -132,7 +139,9 @@ def provisioning_file(name):
         device = device_of(db.session, enterprise.id, mac)
         if device is None:
             return _text("Not found.\n", 404)
-    pairs = yealink_cfg.effective_settings(device, enterprise, acs_url(), current_app.config)
+    if device is not None:
+        return _text(device_file_text(db.session, device, acs_url(), current_app.config), 200)
+    pairs = yealink_cfg.effective_settings(None, enterprise, acs_url(), current_app.config)
     return _text(yealink_cfg.render_cfg(pairs), 200)
 
 

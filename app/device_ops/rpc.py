@@ -5,6 +5,7 @@ A command's CommandKey is ``cmd<id>``: TransferComplete, ``M Reboot`` and diagno
 command by it. Multi-step commands (setup; diagnostics) keep their step in ``phase``.
 """
 
+import datetime
 import hashlib
 import json
 import secrets
@@ -12,11 +13,14 @@ import secrets
 from sqlalchemy import select, update
 
 from app.device_ops import auth, soap
-from app.device_ops.commands import arguments_of, finish, queue_command
+from app.device_ops.commands import DIAGNOSTICS_GAVE_UP, arguments_of, finish, queue_command
 from app.device_ops.inventory import metric_names
 from app.models import CommandStatus, Device, DeviceCommand, utcnow
 
 SETUP_KIND = "setup"
+DIAGNOSTICS = ("ping", "traceroute")
+DIAGNOSTICS_CANCELLED = "The device cancelled the diagnostic (its DiagnosticsState is %(state)s)."
+OPTIONAL_STEP = "Not supported by this device (fault %(code)s %(text)s); the set-up goes on."
 
 
 def command_key(command_id):
@@ -59,10 +63,12 @@ def queue_setup(session, device, periodic_interval):
     return queue_command(session, device, SETUP_KIND, {"values": values, "notify": [cpu, free]})
 
 
-def on_inform_events(session, device_id, inform, now=None):
+def on_inform_events(session, device_id, inform, now=None, diagnostics_timeout=300):
     """Commands an Inform's events complete: ``M Reboot`` finishes a reboot, ``8 DIAGNOSTICS
-    COMPLETE`` sends waiting diagnostics back to the queue to read their results, and commands
-    a previous session sent but never heard back from fail. Returns True if work is queued."""
+    COMPLETE`` sends waiting diagnostics back to the queue to read their results (without it,
+    a later session reads their DiagnosticsState all the same: some devices never send it),
+    and commands a previous session sent but never heard back from fail. Returns True if work
+    is queued."""
     now = now or utcnow()
     codes = inform.event_codes
     for code, key in inform.events:
@@ -75,17 +81,33 @@ def on_inform_events(session, device_id, inform, now=None):
         for command in _commands(session, device_id, (CommandStatus.waiting,), ("reboot",)):
             finish(command, CommandStatus.done, result={"rebooted": now.isoformat()}, now=now)
     queued = False
-    if "8 DIAGNOSTICS COMPLETE" in codes:
-        for command in _commands(session, device_id, (CommandStatus.waiting,),
-                                 ("ping", "traceroute")):
-            command.status = CommandStatus.queued
-            command.result = json.dumps({"phase": "read"})
-            command.updated_on = now
-            queued = True
+    for command in _commands(session, device_id, (CommandStatus.waiting,), DIAGNOSTICS):
+        if "8 DIAGNOSTICS COMPLETE" not in codes and diagnostics_overdue(
+                command, diagnostics_timeout, now):
+            finish(command, CommandStatus.failed, now=now,
+                   fault_string=DIAGNOSTICS_GAVE_UP % {
+                       "minutes": max(1, diagnostics_timeout // 60)})
+            continue
+        started = command.updated_on.isoformat()
+        command.status = CommandStatus.queued
+        command.result = json.dumps({"phase": "read", "started": started,
+                                     "reported": "8 DIAGNOSTICS COMPLETE" in codes})
+        command.updated_on = now
+        queued = True
     for command in _commands(session, device_id, (CommandStatus.sent,), None):
         finish(command, CommandStatus.failed, fault_string="The device started a new session "
                "without answering this command.", now=now)
     return queued
+
+
+def diagnostics_overdue(command, timeout_seconds, now):
+    """A diagnostic the device accepted more than ``timeout_seconds`` ago (its start is kept
+    across the polls that found it still running)."""
+    started = command.updated_on
+    phase = json.loads(command.result) if command.result else {}
+    if isinstance(phase, dict) and phase.get("started"):
+        started = datetime.datetime.fromisoformat(phase["started"])
+    return started < now - datetime.timedelta(seconds=timeout_seconds)
 
 
 def _command(session, device_id, command_id):
@@ -157,14 +179,14 @@ def _rpc_for(session, command, state, base_url):
         return soap.reboot(ns, cwmp_id, key)
     if command.kind == "download":
         state["p"] = "download"
-        device = session.get(Device, state["d"])
-        url = args.get("url") or f"{base_url}provisioning/{device.mac}.cfg"
-        username, password = "", ""
-        if not args.get("url"):  # our own provisioning file: the enterprise's credentials
-            enterprise = device.enterprise
-            username = enterprise.acs_username
-            password = auth.ensure_acs_password(session, enterprise)
-        return soap.download(ns, cwmp_id, key, args["file_type"], url, username, password)
+        url = args.get("url")
+        if not url:
+            # The device's own provisioning file, from a one-time URL: no credentials to
+            # hand out, and a device that ignores those of a Download gets its file too.
+            token = secrets.token_urlsafe(24)
+            command.upload_token = hashlib.sha256(token.encode()).hexdigest()
+            url = f"{base_url}acs/file/{token}"
+        return soap.download(ns, cwmp_id, key, args["file_type"], url, "", "")
     if command.kind == "upload":
         state["p"] = "upload"
         token = secrets.token_urlsafe(24)
@@ -207,8 +229,18 @@ def handle_answer(session, state, message, now=None):
     if command is None or command.status != CommandStatus.sent:
         session.commit()
         return None
+    if message.name == "Fault" and phase == "spa" and command.kind == SETUP_KIND:
+        # Passive notification is optional: without it the ACS reads CPU/memory itself.
+        finish(command, CommandStatus.done, now=now, result={"steps": _steps(
+            "done", "unsupported", OPTIONAL_STEP % {"code": message.fault.get("code"),
+                                                    "text": message.fault.get("string") or ""})})
+        session.commit()
+        return None
     if message.name == "Fault":
-        finish(command, CommandStatus.failed, fault_code=message.fault.get("code"),
+        result = None
+        if command.kind == SETUP_KIND:
+            result = {"steps": _steps("done", "failed") if phase == "spa" else _steps("failed")}
+        finish(command, CommandStatus.failed, fault_code=message.fault.get("code"), result=result,
                fault_string=message.fault.get("string") or "fault", now=now)
         session.commit()
         return None
@@ -225,24 +257,30 @@ def handle_answer(session, state, message, now=None):
         if phase == "gpv":
             finish(command, CommandStatus.done, result={"values": values}, now=now)
         else:
-            finish(command, CommandStatus.done, now=now,
-                   result=diagnostics_result(command.kind, values, state["r"]))
+            _diagnostics_read(command, diagnostics_result(command.kind, values, state["r"]),
+                              now)
     elif phase == "spv":
         args = arguments_of(command)
         # Values we set are remembered as read, but never a password (devices read them
         # back empty anyway, and the detail page is no place for them).
         _remember_parameters(session, state["d"], {
             n: v for n, v, _t in args["values"] if "password" not in n.lower()}, now)
+        _remember_interval(session, state["d"], args["values"], now)
         status = soap.text(message.body, "Status", "0")
         if command.kind == SETUP_KIND and args.get("notify"):
             state["c"], state["p"] = command.id, "spa"
             command.updated_on = now
+            command.result = json.dumps({"steps": _steps("done", "sent")})
             follow_up = soap.set_parameter_attributes(
                 state["n"], f"{command_key(command.id)}.spa", args["notify"], 1)
+        elif command.kind == SETUP_KIND:
+            finish(command, CommandStatus.done, result={"status": status,
+                                                         "steps": _steps("done")}, now=now)
         else:
             finish(command, CommandStatus.done, result={"status": status}, now=now)
     elif phase == "spa":
-        finish(command, CommandStatus.done, result={"status": "0"}, now=now)
+        finish(command, CommandStatus.done, result={"status": "0",
+                                                     "steps": _steps("done", "done")}, now=now)
     elif phase in ("reboot", "diag_start"):
         command.status, command.updated_on = CommandStatus.waiting, now
     elif phase in ("download", "upload"):
@@ -252,6 +290,44 @@ def handle_answer(session, state, message, now=None):
             command.status, command.updated_on = CommandStatus.waiting, now
     session.commit()
     return follow_up
+
+
+def _steps(values, notify=None, note=None):
+    """The set-up's steps with their outcomes: "values" (SPV of the connection-request
+    credentials and the interval: required), "notify" (SPA for passive notification of
+    CPU/memory: optional, None when not reached)."""
+    steps = [{"step": "values", "status": values}]
+    if notify is not None:
+        steps.append({"step": "notify", "status": notify, **({"note": note} if note else {})})
+    return steps
+
+
+def _remember_interval(session, device_id, values, now):
+    """The PeriodicInformInterval a device accepted is the one its offline rule uses."""
+    for name, value, _type in values:
+        if name.endswith("ManagementServer.PeriodicInformInterval") and str(value).isdigit():
+            interval = max(1, int(value))
+            device = session.get(Device, device_id)
+            device.periodic_interval = interval
+            if device.online and device.last_seen is not None:
+                device.offline_after = now + datetime.timedelta(seconds=2 * interval)
+
+
+def _diagnostics_read(command, result, now):
+    """The DiagnosticsState read after 8 DIAGNOSTICS COMPLETE, or polled without it."""
+    phase = json.loads(command.result) if command.result else {}
+    state = result.get("state", "")
+    if state == "Requested" and not phase.get("reported"):
+        # still running: wait again, the timeout counted from the start
+        command.status = CommandStatus.waiting
+        command.updated_on = datetime.datetime.fromisoformat(phase.get("started")) if (
+            phase.get("started")) else now
+        command.result = json.dumps({"phase": "wait", "started": phase.get("started")})
+    elif state in ("None", "Requested", ""):
+        finish(command, CommandStatus.failed, result=result, now=now,
+               fault_string=DIAGNOSTICS_CANCELLED % {"state": state or "empty"})
+    else:
+        finish(command, CommandStatus.done, result=result, now=now)
 
 
 def handle_transfer_complete(session, state, message, now=None):
@@ -278,11 +354,20 @@ def handle_transfer_complete(session, state, message, now=None):
     session.commit()
 
 
+MAX_PARAMETERS = 500  # names kept per device: the latest read or set win
+
+
 def _remember_parameters(session, device_id, values, now):
+    """Values read or set, kept per device in order of last change (newest last), at most
+    MAX_PARAMETERS of them: a device read name by name never grows its row without bound."""
     device = session.get(Device, device_id)
     known = json.loads(device.parameters) if device.parameters else {}
+    for name in values:
+        known.pop(name, None)
     known.update(values)
-    device.parameters = json.dumps(dict(sorted(known.items())))
+    if len(known) > MAX_PARAMETERS:
+        known = dict(list(known.items())[-MAX_PARAMETERS:])
+    device.parameters = json.dumps(known)
     device.parameters_read_on = now
 
 

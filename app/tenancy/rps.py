@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
-from app.models import Enterprise, InvalidMac, PermissionType, RpsDevice, normalize_mac
+from app.models import Enterprise, InvalidMac, PermissionType, RpsDevice, Status, normalize_mac
 
 URL_MAX = 512
 SERVER_URL_SCHEMES = ("http", "https")
@@ -145,5 +145,7 @@ def server_url_for(session, mac):
         mac = normalize_mac(mac)
     except InvalidMac:
         return None
+    # A frozen RPS enterprise's devices get no answer, as if unknown.
     return session.execute(
-        select(RpsDevice.server_url).where(RpsDevice.mac == mac)).scalar_one_or_none()
+        select(RpsDevice.server_url).join(Enterprise, Enterprise.id == RpsDevice.enterprise_id)
+        .where(RpsDevice.mac == mac, Enterprise.status == Status.active)).scalar_one_or_none()

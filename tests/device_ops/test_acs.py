@@ -108,7 +108,8 @@ def test_device_with_enterprise_credentials_binds_and_is_answered_in_its_namespa
     d = device(db_session, mac)
     assert d.enterprise_id == ent.E and d.online and d.last_seen is not None
     assert (d.manufacturer, d.oui, d.model, d.serial, d.firmware, d.ip) == (
-        "Yealink", "001565", "SIP-T54W", "SN0001", "96.86.0.70", "10.1.2.3")
+        "Yealink", "001565", "SIP-T54W", f"SN{mac}", "96.86.0.70", "10.1.2.3")
+    assert d.cpe_key == f"001565-SIP-T54W-SN{mac}"
     assert d.cr_url == "http://127.0.0.1:9/cr" and d.offline_after > d.last_seen
     # the ACS's own set-up waits for the session: connection-request credentials, interval
     setup = queued(db_session, d.id)
@@ -163,9 +164,9 @@ def test_bound_device_without_or_with_wrong_credentials_gets_401_and_nothing_cha
         assert r.status_code == 401, headers
         assert any(v.startswith("Digest ") for v in r.headers.getlist("WWW-Authenticate"))
         assert "cwmp_session" not in r.headers.get("Set-Cookie", "")
-        # and the empty POST that would hand out the queue hands out nothing
-        r = other.post("/acs")
-        assert r.status_code == 204 and not r.data
+        # and the empty POST that would hand out the queue gets the same challenge
+        r = other.post("/acs", headers=headers)
+        assert r.status_code == 401 and b"Envelope" not in r.data
     assert _row(db_session, mac) == before
     assert [(c.id, c.status, c.attempts) for c in queued(db_session, d.id)] == commands_before
     assert db_session.get(DeviceCommand, cmd.id).upload_token is None
@@ -215,7 +216,7 @@ def test_preregistered_device_that_used_the_enterprise_credentials_has_no_free_s
 
 
 def test_first_contact_is_claimed_once_even_by_two_requests_at_once(app, db_session, ent):
-    from app.device_ops import inventory
+    from app.device_ops import identity, inventory
 
     mac = new_mac()
     db_session.add(Device(mac=mac, enterprise_id=ent.E))
@@ -223,8 +224,9 @@ def test_first_contact_is_claimed_once_even_by_two_requests_at_once(app, db_sess
     did = device(db_session, mac).id
     acs = app.extensions["ymcs_acs"]
     with acs.fast.connect() as conn:
-        first = inventory.authenticate(conn, mac, None, "test-secret")
-        second = inventory.authenticate(conn, mac, None, "test-secret")
+        row = identity.find(conn, mac, None)
+        first = inventory.authenticate(conn, row, None, "test-secret")
+        second = inventory.authenticate(conn, row, None, "test-secret")
         assert first[2] and second[2]  # both read "never connected" before either wrote
         claims = [inventory.claim_first_contact(conn, did) for _ in (first, second)]
     assert claims[0] and claims[1] is None
@@ -541,10 +543,10 @@ EXTERNAL_ENTITY = b"""<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "fil
     b'<?xml version="1.0"?><html><body/></html>',
     inform("001565aaaaaa", ns="urn:example:not-cwmp"),
     inform("001565aaaaab", cwmp_id=None),
-    inform("not-a-mac"),
-    inform("00:15:65:zz:00:01"),
+    inform("not-a-mac", serial="", oui=""),
+    inform("00:15:65:zz:00:01", serial="", oui=""),
 ], ids=["malformed", "binary", "billion-laughs", "external-entity", "not-soap",
-        "wrong-namespace", "no-cwmp-id", "mac-word", "mac-bad-hex"])
+        "wrong-namespace", "no-cwmp-id", "no-identity-mac-word", "no-identity-mac-bad-hex"])
 def test_bad_envelopes_get_4xx_and_store_nothing(client, db_session, ent, body):
     before = device_count(db_session)
     r = client.post("/acs", data=body, headers=ent.headers)
@@ -590,9 +592,14 @@ def test_a_50_mb_body_is_refused_without_reading_it(acs_address, ent):
 
 def test_answers_without_a_session_and_other_methods_are_4xx(client, ent):
     assert client.get("/acs").status_code == 405
-    r = client.post("/acs", data=gpv_response({"a": "b"}))
+    r = client.post("/acs", data=gpv_response({"a": "b"}), headers=ent.headers)
     assert r.status_code == 400 and b"<FaultCode>8003</FaultCode>" in r.data
-    assert client.post("/acs", data=b"").status_code == 204  # an empty POST just ends
+    assert client.post("/acs", data=b"", headers=ent.headers).status_code == 204  # just ends
+    # without credentials, whatever the body: the challenge, before anything else
+    for body in (gpv_response({"a": "b"}), b"", b"<not xml", inform("", serial="", oui="")):
+        r = client.post("/acs", data=body)
+        assert r.status_code == 401 and b"Envelope" not in r.data, body[:40]
+        assert r.headers.get("WWW-Authenticate", "").startswith("Digest ")
     assert client.get("/acs/nowhere").status_code == 404
     assert client.put("/acs/upload/not-a-token", data=b"x").status_code == 404
 
@@ -602,7 +609,7 @@ def test_forged_session_cookie_is_ignored(client, db_session, ent):
     commands.queue_command(db_session, d, "reboot", {}, by="tester")
     db_session.commit()
     client.set_cookie("cwmp_session", json.dumps({"d": d.id}), path="/acs")
-    assert client.post("/acs", data=b"").status_code == 204
+    assert client.post("/acs", data=b"").status_code == 401
     assert queued(db_session, d.id)[-1].status == CommandStatus.queued
 
 

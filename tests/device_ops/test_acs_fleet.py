@@ -7,6 +7,7 @@ import secrets
 import threading
 
 import pytest
+import requests
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
@@ -175,7 +176,9 @@ def test_download_of_the_phones_own_provisioning_file(db_session, fleet):
     done = run(db_session, phone, "download", {"file_type": "3 Vendor Configuration File"})
     assert done.status == CommandStatus.done, done.fault_string
     url, status, size = phone.downloads[-1]
-    assert url.endswith(f"/provisioning/{phone.mac}.cfg") and status == 200 and size > 0
+    # from a one-time URL: fetched once, then gone
+    assert "/acs/file/" in url and status == 200 and size > 0
+    assert requests.get(url, timeout=PATIENCE).status_code == 404
 
 
 def test_connection_request_with_wrong_credentials_is_refused(db_session, fleet):

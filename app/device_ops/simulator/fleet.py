@@ -9,6 +9,7 @@ pool per Fleet, short-lived threads for follow-up sessions.
 """
 
 import argparse
+import base64
 import heapq
 import itertools
 import random
@@ -21,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
+from app.device_ops.simulator import quirks as sim_quirks
 from app.device_ops.simulator.auth import DigestGuard
 from app.device_ops.simulator.model import Param
 from app.device_ops.simulator.phone import SessionLog, SimulatedPhone
@@ -49,8 +51,12 @@ class _CrHandler(BaseHTTPRequestHandler):
         # TR-069 requires Digest; with no credentials configured there is nothing to check
         # against, so an unconfigured phone (as shipped) accepts any request.
         guard = self.server.guard
-        if (user or password) and not guard.check(self.headers.get("Authorization"), "GET",
-                                                  self.path, user, password):
+        if phone.quirks.cr_basic:  # a device that takes Basic only (quirks.py)
+            expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+            if (user or password) and self.headers.get("Authorization") != expected:
+                return self._reply(401, {"WWW-Authenticate": 'Basic realm="Yealink"'})
+        elif (user or password) and not guard.check(self.headers.get("Authorization"), "GET",
+                                                    self.path, user, password):
             return self._reply(401, {"WWW-Authenticate": guard.challenge()})
         self._reply(200)
         phone.connection_request()  # never waits: the session runs in its own thread
@@ -109,14 +115,15 @@ class Fleet:
                  password=None, auth="basic", namespace=DEFAULT_NS, data_model="Device",
                  periodic_interval=900, jitter=True, cr_host="127.0.0.1", cr_port=0,
                  cr_advertise_host=None, model="SIP-T54W", firmware="96.86.0.70", workers=8,
-                 timeout=10):
+                 timeout=10, quirks=None):
         if not re.fullmatch(r"[0-9a-fA-F]{6}", mac_prefix):
             raise ValueError("mac_prefix must be 6 hex digits")
         self.phones = [
             SimulatedPhone(acs_url, f"{mac_prefix.lower()}{i:06x}", username=username,
                            password=password, auth=auth, namespace=namespace,
                            data_model=data_model, model=model, firmware=firmware,
-                           periodic_interval=periodic_interval, timeout=timeout)
+                           periodic_interval=periodic_interval, timeout=timeout,
+                           quirks=quirks)
             for i in range(start_index, start_index + count)]
         self.jitter, self.workers = jitter, workers
         self.cr_host, self.cr_port, self.cr_advertise_host = cr_host, cr_port, cr_advertise_host
@@ -253,6 +260,7 @@ def main(argv=None):
     ap.add_argument("--cr-advertise-host", help="host put in ConnectionRequestURL")
     ap.add_argument("--workers", type=int, default=8)
     ap.add_argument("--timeout", type=float, default=10)
+    sim_quirks.add_argument(ap)
     ap.add_argument("--once", action="store_true",
                     help="one BOOTSTRAP session per phone, then exit (1 if any failed)")
     args = ap.parse_args(argv)
@@ -262,7 +270,7 @@ def main(argv=None):
                   periodic_interval=args.periodic_interval, cr_host=args.cr_host,
                   cr_port=args.cr_port, cr_advertise_host=args.cr_advertise_host,
                   model=args.model, firmware=args.firmware, workers=args.workers,
-                  timeout=args.timeout)
+                  timeout=args.timeout, quirks=sim_quirks.from_names(args.quirk))
     for phone in fleet.phones:
         phone.on_session_end = _report_failure
     if args.once:

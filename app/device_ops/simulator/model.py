@@ -110,7 +110,7 @@ def _b(value, w=True):
 
 class DataModel:
     def __init__(self, data_model, *, mac, ip, serial, model, firmware, acs_url, username, password,
-                 periodic_interval, rng=None):
+                 periodic_interval, rng=None, drop=(), mac_in_inform=True, diagnostics_hang=False):
         if data_model not in ("Device", "InternetGatewayDevice"):
             raise ValueError(f"unknown data model {data_model!r}")
         self.tr098 = data_model == "InternetGatewayDevice"
@@ -119,6 +119,8 @@ class DataModel:
                             acs_url=acs_url, username=username or "", password=password or "",
                             periodic_interval=periodic_interval)
         self.rng = rng or random.Random()
+        self.drop, self.mac_in_inform = tuple(drop), mac_in_inform  # quirks.py
+        self.diagnostics_hang = diagnostics_hang
         self.lock = threading.RLock()
         self.params: dict[str, Param] = {}
         self.reset()
@@ -129,7 +131,8 @@ class DataModel:
         """Factory defaults (keeps the same dict object, which callers may hold)."""
         with self.lock:
             self.params.clear()
-            self.params.update({self.root + k: v for k, v in self._tree(**self.factory).items()})
+            self.params.update({self.root + k: v for k, v in self._tree(**self.factory).items()
+                                if k not in self.drop})
             for p in self.params.values():
                 p.reported = p.value
             self.boot_time = time.monotonic()
@@ -258,7 +261,8 @@ class DataModel:
         names = head + ["DeviceInfo.HardwareVersion", "DeviceInfo.SoftwareVersion",
                         "DeviceInfo.ProvisioningCode", "ManagementServer.ConnectionRequestURL",
                         "ManagementServer.ParameterKey"]
-        return [self.name(n) for n in names] + [self.ip_param, self.mac_param]
+        names = [self.name(n) for n in names] + [self.ip_param]
+        return names + [self.mac_param] * (self.mac_in_inform and self.mac_param in self.params)
 
     def _diag_suffix(self, kind):
         if self.tr098:
@@ -290,6 +294,8 @@ class DataModel:
         """Load changes between sessions: CPU and free memory take a random-walk step."""
         with self.lock:
             self._refresh_uptime()
+            if self.name("DeviceInfo.ProcessStatus.CPUUsage") not in self.params:
+                return  # a model without them (quirks.py)
             cpu = self.params[self.name("DeviceInfo.ProcessStatus.CPUUsage")]
             cpu.value = str(_walk(self.rng, int(cpu.value), 8, 1, 95))
             total = int(self.params[self.name("DeviceInfo.MemoryStatus.Total")].value)
@@ -300,8 +306,9 @@ class DataModel:
         with self.lock:
             self.boot_time = time.monotonic()
             self._refresh_uptime()
-            self.params[self.name("DeviceInfo.ProcessStatus.CPUUsage")].value = str(
-                self.rng.randint(20, 40))  # busy right after boot
+            cpu = self.params.get(self.name("DeviceInfo.ProcessStatus.CPUUsage"))
+            if cpu is not None:
+                cpu.value = str(self.rng.randint(20, 40))  # busy right after boot
 
     # --- names and lookups --------------------------------------------------------------------
 
@@ -444,7 +451,7 @@ class DataModel:
         for kind in ("ping", "traceroute"):
             prefix = self.diag_path(kind)
             state = self.params[prefix + "DiagnosticsState"]
-            if prefix + "DiagnosticsState" in written:
+            if prefix + "DiagnosticsState" in written and not self.diagnostics_hang:
                 self.pending_diagnostics.add(kind)
             elif any(n.startswith(prefix) for n in written):
                 state.value = "None"
@@ -556,7 +563,7 @@ def config_file(model: DataModel):
     lines = [
         "#!version:1.0.0.1",
         f"## {g('DeviceInfo.ModelName')} {g('DeviceInfo.SoftwareVersion')} MAC "
-        f"{g(model.mac_param)}",
+        f"{model.factory['mac'].upper()}",
         "static.network.internet_port.type = 0",
         f"static.network.internet_port.ip = {g(model.ip_param)}",
         "static.network.internet_port.mask = 255.255.255.0",

@@ -17,16 +17,16 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from requests.auth import HTTPBasicAuth, HTTPDigestAuth
 
+from app.device_ops.simulator import transfers
 from app.device_ops.simulator.auth import transfer_auth
 from app.device_ops.simulator.model import (
     UNKNOWN_TIME,
     CwmpFault,
     DataModel,
     Param,
-    config_file,
-    log_file,
     now_iso,
 )
+from app.device_ops.simulator.quirks import Quirks
 from app.device_ops.simulator.soap import (
     DEFAULT_NS,
     SOAP_CONTENT_TYPE,
@@ -98,13 +98,16 @@ class SimulatedPhone:
     def __init__(self, acs_url, mac, *, username=None, password=None, auth="basic",
                  namespace=DEFAULT_NS, data_model="Device", model="SIP-T54W",
                  firmware="96.86.0.70", periodic_interval=900, cr_base_url=None, ip=None,
-                 serial=None, timeout=10, seed=None):
+                 serial=None, timeout=10, seed=None, quirks=None):
         mac = re.sub(r"[^0-9a-fA-F]", "", mac).lower()
         if len(mac) != 12:
             raise ValueError(f"bad MAC {mac!r}")
         if auth not in ("basic", "digest", None):
             raise ValueError(f"auth must be basic, digest or None, not {auth!r}")
         self.mac, self.auth, self.timeout = mac, auth, timeout
+        self.quirks = quirks = quirks or Quirks()
+        if quirks.no_mac_in_inform and serial is None:
+            serial = f"CP{mac[6:].upper()}"  # a serial number that is no MAC
         self.namespace = full_ns(namespace)
         index = int(mac[6:], 16)
         ip = ip or f"10.{index >> 16 & 255}.{index >> 8 & 255}.{index & 255}"
@@ -112,7 +115,9 @@ class SimulatedPhone:
             data_model, mac=mac, ip=ip, serial=serial or mac.upper(), model=model,
             firmware=firmware, acs_url=acs_url, username=username, password=password,
             periodic_interval=periodic_interval,
-            rng=random.Random(mac if seed is None else seed))  # reproducible per phone
+            rng=random.Random(mac if seed is None else seed),  # reproducible per phone
+            drop=quirks.dropped, mac_in_inform=not quirks.no_mac_in_inform,
+            diagnostics_hang=quirks.never_complete_diagnostics)
         self.params: dict[str, Param] = self.model.params
         self.sessions: list[SessionLog] = []
         self.uploads, self.downloads = [], []
@@ -404,6 +409,10 @@ class SimulatedPhone:
 
     def _answer(self, msg, actions, log):
         log.rpcs.append(msg.name)
+        if self.quirks.silent_on_metrics and msg.name == "GetParameterValues" and any(
+                "DeviceInfo.ProcessStatus" in n or "DeviceInfo.MemoryStatus" in n
+                for n in strings(child(msg.el, "ParameterNames"))):
+            raise SessionError("broke off the session on a CPU/memory read (quirk)")
         handler = getattr(self, f"_rpc_{msg.name}", None) if msg.name in RPC_METHODS else None
         try:
             if handler is None:
@@ -417,8 +426,10 @@ class SimulatedPhone:
             return fault_envelope(msg.ns, msg.cwmp_id, CwmpFault(9003))
 
     def _rpc_GetRPCMethods(self, req, out, actions):
-        methods = array(out, "MethodList", "xsd:string", len(RPC_METHODS))
-        for name in RPC_METHODS:
+        supported = [m for m in RPC_METHODS if not (
+            self.quirks.no_attributes and m.endswith("ParameterAttributes"))]
+        methods = array(out, "MethodList", "xsd:string", len(supported))
+        for name in supported:
             sub(methods, "string", name)
 
     def _rpc_GetParameterValues(self, req, out, actions):
@@ -453,6 +464,8 @@ class SimulatedPhone:
                 sub(acl, "string", entry)
 
     def _rpc_SetParameterAttributes(self, req, out, actions):
+        if self.quirks.no_attributes:
+            raise CwmpFault(9000)
         self.model.set_attributes([{
             "name": text(s, "Name"), "notification_change": flag(s, "NotificationChange"),
             "notification": int(text(s, "Notification", "0") or 0),
@@ -507,7 +520,7 @@ class SimulatedPhone:
             for t in sorted(actions["transfers"], key=lambda t: t["delay"]):
                 if self._stop.wait(max(0.0, started + t["delay"] - time.monotonic())):
                     return
-                ok = self._transfer(t)
+                ok = transfers.transfer(self, t)
                 events += [("7 TRANSFER COMPLETE", ""),
                            ("M Download" if t["kind"] == "download" else "M Upload", t["key"])]
                 reboot |= ok and t["type"].startswith("1 ") and t["kind"] == "download"
@@ -544,59 +557,3 @@ class SimulatedPhone:
         if actions["reboot"] is not None:
             events.append(("M Reboot", actions["reboot"]))
         return events
-
-    def _transfer(self, t):
-        """Do one Download/Upload; queue its TransferComplete; True on success."""
-        start = now_iso()
-        code, message = 0, ""
-        http = _http_session()
-        try:
-            if t["kind"] == "download":
-                status, size = self._http_transfer(http, "GET", t)
-                self.downloads.append((t["url"], status, size))
-                if 200 <= status < 300 and t["type"].startswith("1 "):
-                    self._install_firmware(t["url"])
-            else:
-                data = log_file(self.model) if "Log" in t["type"] else config_file(self.model)
-                status, _ = self._http_transfer(http, "PUT", t, data)
-                self.uploads.append((t["url"], status, len(data)))
-            if not 200 <= status < 300:
-                code = 9012 if status in (401, 403) else (9010 if t["kind"] == "download" else 9011)
-                message = f"HTTP {status} from the file server"
-        except requests.RequestException as exc:
-            (self.downloads if t["kind"] == "download" else self.uploads).append((t["url"], 0, 0))
-            code = 9010 if t["kind"] == "download" else 9011
-            message = _short(exc)
-        finally:
-            http.close()
-        with self._state:
-            self._transfer_completes.append({"key": t["key"], "code": code, "message": message,
-                                             "start": start, "complete": now_iso()})
-        return code == 0
-
-    def _http_transfer(self, http, method, t, data=None):
-        def send():
-            return http.request(method, t["url"], data=data, timeout=self.timeout,
-                                stream=method == "GET", headers={"Content-Type": "text/plain"}
-                                if data is not None else None)
-
-        resp = send()
-        if resp.status_code == 401 and t["username"] and transfer_auth(
-                http, resp, t["username"], t["password"]):
-            resp.close()
-            resp = send()
-        size = sum(len(chunk) for chunk in resp.iter_content(65536)) if method == "GET" else 0
-        resp.close()
-        return resp.status_code, size
-
-    def _install_firmware(self, url):
-        """The version in the image's name if any (T54W-96.86.0.80.rom), else the next build."""
-        found = re.findall(r"\d+\.\d+\.\d+\.\d+", urlsplit(url).path.rsplit("/", 1)[-1])
-        current = self.value("DeviceInfo.SoftwareVersion")
-        if found:
-            new = found[-1]
-        else:
-            parts = current.split(".")
-            new = ".".join(parts[:-1] + [str(int(parts[-1]) + 1)]) if parts[-1].isdigit() else (
-                current + ".1")
-        self.model.set_local("DeviceInfo.SoftwareVersion", new)
