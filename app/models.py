@@ -265,7 +265,7 @@ class Device(Model):
         return None if value is None else normalize_mac(value)
 
     def __repr__(self):
-        return self.mac
+        return self.mac or self.cpe_key or f"device {self.id}"
 
 
 class OperationLog(Model):

@@ -25,7 +25,7 @@ from app.core import scope
 from app.core.listing import Col, ListFilter, like_pattern
 from app.core.scoped_view import ScopedInterface
 from app.core.views import FastScopedModelView, fmt_time
-from app.device_ops import auth, charts, commands, connreq, inventory
+from app.device_ops import auth, capabilities, charts, commands, connreq, inventory
 from app.device_ops.provisioning import acs_url
 from app.extensions import db
 from app.models import (
@@ -148,7 +148,8 @@ def model_choices(session, principal):
 
 
 _COLS = [
-    Col("mac", _l("MAC"), lambda d: d.mac, Device.mac),
+    # a device known by its DeviceId only shows its serial number until its MAC is read
+    Col("mac", _l("MAC"), lambda d: d.mac or f"— ({d.serial})", Device.mac),
     Col("model", _l("Model"), lambda d: d.model, Device.model),
     Col("firmware", _l("Firmware"), lambda d: d.firmware),
     Col("ip", _l("IP Address"), lambda d: d.ip),
@@ -237,8 +238,8 @@ class DeviceModelView(FastScopedModelView):
         # Plain rows, not Device objects: the biggest list skips the ORM's object building.
         # The sub-channel column is a subquery the database runs for the page's rows only.
         principal = scope.current_principal()
-        query = select(Device.id, Device.mac, Device.model, Device.firmware, Device.ip,
-                       Device.online, Device.last_seen,
+        query = select(Device.id, Device.mac, Device.serial, Device.model, Device.firmware,
+                       Device.ip, Device.online, Device.last_seen,
                        Enterprise.name.label("enterprise_name"),
                        via_column(principal)).outerjoin(Device.enterprise)
         return scope.visible_devices(query, principal)
@@ -328,7 +329,9 @@ class DeviceModelView(FastScopedModelView):
             chart=_chart(device, range_key), ranges=RANGES, range_key=range_key,
             latest={"cpu": device.cpu_usage,
                     "memory": charts.memory_used_percent(device.memory_total,
-                                                         device.memory_free)},
+                                                         device.memory_free),
+                    "not_reported": device.cpu_usage is None and capabilities.not_reported(
+                        device, inventory.metric_names(device.data_model or "Device"))},
             history=[_history_row(c, can_command) for c in history[:HISTORY_PAGE_SIZE]],
             page=page, has_next=len(history) > HISTORY_PAGE_SIZE,
             can_command=can_command, kinds=[(k, gettext(commands.KINDS[k]))
@@ -401,8 +404,9 @@ class DeviceModelView(FastScopedModelView):
         if not path.startswith(root + os.sep) or not os.path.isfile(path):
             abort(404)  # never outside the store; pruned or not arrived
         extension = os.path.splitext(path)[1][:16]
+        name = command.device.mac or f"device{command.device_id}"
         return send_file(path, as_attachment=True, max_age=0,
-                         download_name=f"{command.device.mac}-{command.id}{extension}",
+                         download_name=f"{name}-{command.id}{extension}",
                          mimetype="application/octet-stream")
 
 

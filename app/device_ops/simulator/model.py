@@ -451,8 +451,9 @@ class DataModel:
         for kind in ("ping", "traceroute"):
             prefix = self.diag_path(kind)
             state = self.params[prefix + "DiagnosticsState"]
-            if prefix + "DiagnosticsState" in written and not self.diagnostics_hang:
-                self.pending_diagnostics.add(kind)
+            if prefix + "DiagnosticsState" in written:
+                if not self.diagnostics_hang:  # a hung one stays Requested (quirks.py)
+                    self.pending_diagnostics.add(kind)
             elif any(n.startswith(prefix) for n in written):
                 state.value = "None"
                 self.pending_diagnostics.discard(kind)

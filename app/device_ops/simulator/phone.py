@@ -107,7 +107,7 @@ class SimulatedPhone:
         self.mac, self.auth, self.timeout = mac, auth, timeout
         self.quirks = quirks = quirks or Quirks()
         if quirks.no_mac_in_inform and serial is None:
-            serial = f"CP{mac[6:].upper()}"  # a serial number that is no MAC
+            serial = f"CP{mac.upper()}"  # a serial number that is no MAC
         self.namespace = full_ns(namespace)
         index = int(mac[6:], 16)
         ip = ip or f"10.{index >> 16 & 255}.{index >> 8 & 255}.{index & 255}"

@@ -21,6 +21,10 @@ class Quirks:
     never_complete_diagnostics: bool = False  # DiagnosticsState stays Requested, no event 8
     cr_basic: bool = False  # the connection-request listener takes Basic only, not Digest
 
+    def __post_init__(self):
+        if self.no_mac_parameter:  # no MAC anywhere, so none in the Inform either
+            object.__setattr__(self, "no_mac_in_inform", True)
+
     @property
     def dropped(self):
         """Parameter names (relative to the root) the data model does not have."""
@@ -44,8 +48,6 @@ def from_names(names):
         if name not in NAMES:
             raise ValueError(f"unknown quirk {name!r}; choose from {', '.join(NAMES)}")
         chosen[name.replace("-", "_")] = True
-    if chosen.get("no_mac_parameter"):
-        chosen["no_mac_in_inform"] = True
     return Quirks(**chosen)
 
 
