@@ -162,12 +162,13 @@ def seed_devices(conn, enterprise_id, devices):
             INSERT INTO device (mac, model, firmware, ip, enterprise_id, online, created_on,
                                 manufacturer, oui, product_class, serial, data_model,
                                 periodic_interval, cr_username, cr_password, has_work,
-                                cpu_usage, memory_total, memory_free, acs_password)
+                                cpu_usage, memory_total, memory_free, acs_password, cpe_key)
             SELECT CONCAT('{MAC_PREFIX}', LPAD(LOWER(HEX(s.seq)), 6, '0')), 'SIP-T54W',
                    '96.86.0.90', CONCAT('10.', (s.seq >> 16) & 255, '.', (s.seq >> 8) & 255,
                    '.', s.seq & 255), {int(enterprise_id)}, 0, NOW(), 'Yealink', '001565',
                    'SIP-T54W', CONCAT('8015', LPAD(s.seq, 8, '0')), 'Device', 900,
-                   CONCAT('cr', s.seq), 'bench-cr-password', 0, 5, 262144, 120000, ''
+                   CONCAT('cr', s.seq), 'bench-cr-password', 0, 5, 262144, 120000, '',
+                   CONCAT('001565-SIP-T54W-8015', LPAD(s.seq, 8, '0'))
             FROM seq_{lo}_to_{hi} s
         """))
         conn.commit()

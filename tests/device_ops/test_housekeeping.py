@@ -41,29 +41,31 @@ def test_a_frozen_rps_enterprise_gets_no_lookup_answer(app, db_session, fresh_tr
     assert rps.server_url_for(db_session, mac) is None
 
 
-def test_commands_go_only_to_managed_devices(app, login, db_session, fresh_tree):
+def test_commands_go_only_to_managed_devices(app, login, fresh_tree):
+    """(No db_session: on MariaDB a test's open transaction would hold the sign-in up.)"""
     t = fresh_tree
     c = login(t.c_email, PASSWORD)
-    rps_device = _device_of(db_session, t.R)  # a Device row of an RPS enterprise C sees
+    with app.app_context():
+        rps_device = _device_of(db.session, t.R)  # a Device row of an RPS enterprise C sees
+        other = _device_of(db.session, t.SE)
     r = c.post(f"/devicemodelview/command/{rps_device.id}", data={"kind": "reboot"})
     assert r.status_code == 400
     assert "Commands go only to devices of active device-management enterprises" in \
         r.get_data(as_text=True)
-    db_session.get(Enterprise, t.E).status = Status.frozen
-    db_session.commit()
-    frozen = _device_of(db_session, t.E)
     with app.app_context():
+        db.session.get(Enterprise, t.E).status = Status.frozen
+        db.session.commit()
+        frozen = _device_of(db.session, t.E)
         try:
             commands.queue_command(db.session, db.session.get(Device, frozen.id), "reboot")
         except commands.CommandError as error:
             assert error.template == commands.NOT_MANAGED
         else:
             raise AssertionError("a frozen enterprise's device took a command")
-    db_session.commit()
-    assert db_session.execute(select(DeviceCommand).where(DeviceCommand.device_id.in_(
-        [rps_device.id, frozen.id]))).first() is None
+        db.session.rollback()
+        assert db.session.execute(select(DeviceCommand).where(DeviceCommand.device_id.in_(
+            [rps_device.id, frozen.id]))).first() is None
     # another tree's device: 404 as before
-    other = _device_of(db_session, t.SE)
     assert c.post(f"/devicemodelview/command/{other.id}", data={"kind": "reboot"}
                   ).status_code == 404
 
