@@ -215,6 +215,19 @@ def visible_accounts(query, principal=None):
     return query.where(false())
 
 
+def manageable_sub_accounts(query, principal=None):
+    """Sub-accounts the principal manages: a master account those of its own channel, the
+    platform administrator all; nobody else any (a sub-account never its siblings or itself).
+    """
+    principal = principal or current_principal()
+    subs = Account.kind == AccountKind.channel_sub
+    if principal.is_admin:
+        return query.where(subs)
+    if principal.kind == AccountKind.channel_master:
+        return query.where(subs, Account.channel_id == principal.channel_id)
+    return query.where(false())
+
+
 _NARROWERS = {
     Channel: visible_channels,
     Enterprise: visible_enterprises,

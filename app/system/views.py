@@ -8,6 +8,13 @@ from app.core.listing import Col, ListFilter
 from app.core.scoped_view import ScopedInterface
 from app.core.views import FastScopedModelView, fmt_time
 from app.models import OperationLog
+from app.system.rules import may_manage_sub_accounts
+
+
+def sub_accounts_menu_shown():
+    """Only master accounts (and the platform admin) manage sub accounts: a sub-account with
+    every feature still does not see the menu."""
+    return may_manage_sub_accounts(scope.current_principal())
 
 
 class OperationLogModelView(FastScopedModelView):
