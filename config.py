@@ -164,6 +164,12 @@ DEVICE_SAMPLE_RETENTION_DAYS = _env_int("DEVICE_SAMPLE_RETENTION_DAYS", 7)
 CWMP_MAX_BODY_BYTES = _env_int("CWMP_MAX_BODY_BYTES", 256 * 1024)  # a bigger envelope gets a 413
 UPLOAD_MAX_BYTES = _env_int("UPLOAD_MAX_BYTES", 50 * 1024 * 1024)  # a device's uploaded file
 UPLOAD_RETENTION_DAYS = _env_int("UPLOAD_RETENTION_DAYS", 30)  # then uploaded files are deleted
+
+# System Management (app/system/). Operation-log rows older than this are pruned (0: never).
+OPERATION_LOG_RETENTION_DAYS = _env_int("OPERATION_LOG_RETENTION_DAYS", 180)
+# Feedback (top right) goes to this address, with a copy to the sender.
+SUPPORT_EMAIL = _env("SUPPORT_EMAIL", "support@ymcs.example")
+FEEDBACK_MAX_ATTACHMENT_BYTES = _env_int("FEEDBACK_MAX_ATTACHMENT_BYTES", 5 * 1024 * 1024)
 CONNECTION_REQUEST_TIMEOUT = float(_env("CONNECTION_REQUEST_TIMEOUT", 5))
 # Connection requests go only to the address a device's last session came from, or into these
 # networks ("10.0.0.0/8,192.0.2.0/24": devices behind a NAT the ACS reaches inside), never to

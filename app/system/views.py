@@ -1,5 +1,11 @@
-"""System Management > Operation Log. What is logged, and by whom, is app/core/oplog.py."""
+"""System Management > Operation Log (read-only for everyone). What is logged, and by whom,
+is app/core/oplog.py; its readable names app/system/operations.py; its criteria
+app/system/queries.py."""
 
+from dataclasses import replace
+
+from flask import g, request
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -8,6 +14,8 @@ from app.core.listing import Col, ListFilter
 from app.core.scoped_view import ScopedInterface
 from app.core.views import FastScopedModelView, fmt_time
 from app.models import OperationLog
+from app.system.operations import operation_label, operations_of, type_choices
+from app.system.queries import apply_log_criteria, parse_log_criteria
 from app.system.rules import may_manage_sub_accounts
 
 
@@ -17,25 +25,64 @@ def sub_accounts_menu_shown():
     return may_manage_sub_accounts(scope.current_principal())
 
 
+_RESULTS = {"success": _l("Success"), "failure": _l("Failure")}
+
+
 class OperationLogModelView(FastScopedModelView):
     datamodel = ScopedInterface(OperationLog)
     list_title = _l("Operation Log")
     base_permissions = ["can_list", "can_show"]
+    fast_list_template = "system/oplog_list.html"
+    # Listed by time, newest first; (created_on, id) is indexed for keyset pages.
+    default_sort = ("created_on", True)
     list_cols = [
-        Col("created_on", _l("Time"), lambda o: fmt_time(o.created_on)),
+        Col("created_on", _l("Time"), lambda o: fmt_time(o.created_on),
+            OperationLog.created_on),
         Col("username", _l("User"), lambda o: o.username + (
             f" ({o.actor_username})" if o.actor_username else "")),
-        Col("operation", _l("Operation"), lambda o: o.operation),
+        Col("operation", _l("Operation"), lambda o: operation_label(o.operation)),
         Col("path", _l("Path"), lambda o: o.path),
         Col("ip", _l("IP Address"), lambda o: o.ip),
-        Col("result", _l("Result"), lambda o: o.result),
+        Col("result", _l("Result"), lambda o: _RESULTS.get(o.result, o.result)),
     ]
-    search_exprs = [OperationLog.username, OperationLog.operation, OperationLog.path]
-    list_filters = [ListFilter("result", _l("Result"), [("success", _l("Success")),
-                                                         ("failure", _l("Failure"))],
-                               lambda q, v: q.where(OperationLog.result == v))]
+    search_exprs = [OperationLog.username, OperationLog.path]
+    list_filters = [
+        ListFilter("op", _l("Operation"), type_choices(),
+                   lambda q, v: q.where(OperationLog.operation.in_(operations_of(v)))),
+        ListFilter("result", _l("Result"), list(_RESULTS.items()),
+                   lambda q, v: q.where(OperationLog.result == v)),
+    ]
     show_columns = ["created_on", "username", "actor_username", "operation", "method", "path",
                     "ip", "result", "status_code"]
+
+    def _criteria(self):
+        cached = g.get("_ymcs_log_criteria")
+        if cached is None:
+            cached = g._ymcs_log_criteria = parse_log_criteria(request.args)
+        return cached
+
+    def parse_list_request(self):
+        req = super().parse_list_request()
+        criteria, _errors = self._criteria()
+        # The criteria the select filters do not carry are filters too (the count cache
+        # is kept per filters).
+        for key in ("start", "end", "path", "user"):
+            value = getattr(criteria, key)
+            if value:
+                req.filters[key] = str(value)
+        return req
+
+    def apply_search(self, query, req):
+        query = super().apply_search(query, req)
+        criteria, _errors = self._criteria()
+        # the operation type and the result are the list filters' (applied above)
+        return apply_log_criteria(query, replace(criteria, op="", result=""))
+
+    def list_extra_context(self, req):
+        criteria, errors = self._criteria()
+        return {"criteria_errors": [gettext(t, **p) for t, p in errors],
+                "criteria": {k: request.args.get(k, "") for k in
+                             ("start", "end", "path", "user")}}
 
     def list_base_query(self):
         return scope.visible_operation_logs(select(OperationLog))

@@ -1,0 +1,99 @@
+"""What the Operation Log lists: its criteria (date range, operation type, path, user,
+result), parsed from the query string and applied to a scoped Select, and the pruning of
+rows past the retention time."""
+
+import datetime
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+
+from app.accounts.rules import _N
+from app.core.listing import like_pattern
+from app.models import OperationLog
+from app.system.operations import operations_of
+
+DAY_MIN, DAY_MAX = datetime.date(1970, 1, 1), datetime.date(9998, 12, 31)
+RESULTS = ("success", "failure")
+
+
+@dataclass
+class LogCriteria:
+    start: datetime.date | None = None
+    end: datetime.date | None = None
+    op: str = ""  # an operation type key (app/system/operations.py)
+    path: str = ""  # a path prefix
+    user: str = ""  # a login, exactly
+    result: str = ""
+
+
+def _day(text):
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        day = datetime.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return day if DAY_MIN <= day <= DAY_MAX else False
+
+
+def parse_log_criteria(args):
+    """(criteria, errors): errors are untranslated templates with params; a criterion in
+    error is left out, never half applied."""
+    criteria, errors = LogCriteria(), []
+    start, end = _day(args.get("start")), _day(args.get("end"))
+    if start is False or end is False:
+        errors.append((_N("Dates are written YYYY-MM-DD."), {}))
+    elif start and end and end < start:
+        errors.append((_N("The end date is before the start date."), {}))
+    else:
+        criteria.start, criteria.end = start, end
+    op = (args.get("op") or "").strip()
+    if op and operations_of(op):
+        criteria.op = op
+    criteria.path = (args.get("path") or "").strip()[:512]
+    criteria.user = (args.get("user") or "").strip()[:128]
+    if args.get("result") in RESULTS:
+        criteria.result = args["result"]
+    return criteria, errors
+
+
+def apply_log_criteria(query, criteria: LogCriteria):
+    if criteria.start:
+        query = query.where(OperationLog.created_on >= criteria.start)
+    if criteria.end:  # the end day counts whole
+        query = query.where(OperationLog.created_on < criteria.end + datetime.timedelta(days=1))
+    if criteria.op:
+        query = query.where(OperationLog.operation.in_(operations_of(criteria.op)))
+    if criteria.path:
+        query = query.where(OperationLog.path.like(like_pattern(criteria.path), escape="\\"))
+    if criteria.user:
+        query = query.where(OperationLog.username == criteria.user)
+    if criteria.result:
+        query = query.where(OperationLog.result == criteria.result)
+    return query
+
+
+PRUNE_BATCH = 5000
+
+
+def prune_operation_log(session, retention_days, now, max_batches=100):
+    """Delete rows older than ``retention_days`` in batches of PRUNE_BATCH (each committed,
+    so no long lock); at most ``max_batches`` per call, the next run goes on. Returns the
+    number deleted; 0 retention days keeps everything."""
+    if not retention_days or retention_days <= 0:
+        return 0
+    cutoff = now - datetime.timedelta(days=retention_days)
+    deleted = 0
+    for _ in range(max_batches):
+        ids = session.execute(select(OperationLog.id).where(OperationLog.created_on < cutoff)
+                              .order_by(OperationLog.created_on).limit(PRUNE_BATCH)
+                              ).scalars().all()
+        if not ids:
+            break
+        deleted += session.execute(delete(OperationLog).where(OperationLog.id.in_(ids))
+                                   ).rowcount
+        session.commit()
+        if len(ids) < PRUNE_BATCH:
+            break
+    return deleted
