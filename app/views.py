@@ -9,6 +9,7 @@ from app.device_ops.views import DeviceAccessView, DeviceModelView
 from app.exports.views import ExportView
 from app.orders.settings_views import OrderLimitModelView, PackageModelView
 from app.orders.views import OrderModelView, StatementModelView
+from app.system.feedback_views import FeedbackView
 from app.system.sub_account_views import SubAccountModelView
 from app.system.views import OperationLogModelView, sub_accounts_menu_shown
 from app.tenancy.acting_views import ActAsView, AuthorizationView, authorized_channels_menu_shown
@@ -22,6 +23,7 @@ def register_views(appbuilder):
     appbuilder.add_view_no_menu(AccountSettingsView)
     appbuilder.add_view_no_menu(PasswordRecoveryView)
     appbuilder.add_view_no_menu(ActAsView)
+    appbuilder.add_view_no_menu(FeedbackView)  # top right, beside the account menu
 
     # --- System Management (the enterprise's Authorized Channels comes first) -----------------
     appbuilder.add_view(AuthorizationView, "Authorized Channels", icon="fa-handshake-o",
