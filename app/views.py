@@ -10,6 +10,7 @@ from app.exports.views import ExportView
 from app.orders.settings_views import OrderLimitModelView, PackageModelView
 from app.orders.views import OrderModelView, StatementModelView
 from app.system.feedback_views import FeedbackView
+from app.system.outbox_views import OutboxModelView
 from app.system.sub_account_views import SubAccountModelView
 from app.system.views import OperationLogModelView, sub_accounts_menu_shown
 from app.tenancy.acting_views import ActAsView, AuthorizationView, authorized_channels_menu_shown
@@ -51,6 +52,10 @@ def register_views(appbuilder):
     appbuilder.add_view(OperationLogModelView, "Operation Log", icon="fa-list",
                         label=_l("Operation Log"), category="System Management",
                         category_label=_l("System Management"), category_icon="fa-cogs")
+
+    # Troubleshooting (chapter 11): the platform administrator's mail outbox.
+    appbuilder.add_view(OutboxModelView, "Mail Outbox", icon="fa-envelope",
+                        label=_l("Mail Outbox"), category="System Management")
 
     # --- Device Management, continued ---------------------------------------------------------
     appbuilder.add_view(RpsDeviceModelView, "RPS Device", icon="fa-random",

@@ -239,7 +239,7 @@ def _mark_sent(session, message_id, now):
 
 def _record_failure(session, message_id, attempt, error, now, max_attempts):
     """Retry later with backoff, or give up after max_attempts; True when given up."""
-    text = f"{type(error).__name__}: {error}"[:MAX_ERROR_CHARS]
+    text = f"{type(error).__name__}: {_smtp_answer(error)}"[:MAX_ERROR_CHARS]
     given_up = attempt >= max_attempts or is_permanent(error)
     values = {"last_error": text}
     if given_up:
@@ -254,6 +254,20 @@ def _record_failure(session, message_id, attempt, error, now, max_attempts):
     )
     session.commit()
     return given_up
+
+
+def _text(message):
+    return message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
+
+
+def _smtp_answer(error):
+    """The server's answer as it said it ("550 5.1.1 No such user"), for a person to read."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return "; ".join(f"{rcpt}: {code} {_text(msg)}"
+                         for rcpt, (code, msg) in error.recipients.items())
+    if isinstance(error, smtplib.SMTPResponseException):
+        return f"{error.smtp_code} {_text(error.smtp_error)}"
+    return str(error)
 
 
 def is_permanent(error):

@@ -29,6 +29,7 @@ from app.models import (
     Enterprise,
     OperationLog,
     Order,
+    OutboxMessage,
     PermissionType,
     RpsDevice,
 )
@@ -228,9 +229,16 @@ def manageable_sub_accounts(query, principal=None):
     return query.where(false())
 
 
+def visible_outbox(query, principal=None):
+    """The mail outbox (every tenant's mail): the platform administrator's alone."""
+    principal = principal or current_principal()
+    return query if principal.is_admin else query.where(false())
+
+
 _NARROWERS = {
     Channel: visible_channels,
     Enterprise: visible_enterprises,
+    OutboxMessage: visible_outbox,
     Device: visible_devices,
     RpsDevice: visible_rps_devices,
     Order: visible_orders,

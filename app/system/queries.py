@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 
 from app.accounts.rules import _N
 from app.core.listing import like_pattern
-from app.models import OperationLog
+from app.models import OperationLog, OutboxMessage
 from app.system.operations import operations_of
 
 DAY_MIN, DAY_MAX = datetime.date(1970, 1, 1), datetime.date(9998, 12, 31)
@@ -97,3 +97,21 @@ def prune_operation_log(session, retention_days, now, max_batches=100):
         if len(ids) < PRUNE_BATCH:
             break
     return deleted
+
+
+# The subjects of the mails that carry an enterprise's account information (app/tenancy/
+# master_accounts.py): their delivery shows on the channel's enterprise list.
+ACCOUNT_MAIL_SUBJECTS = ("YMCS: your account", "YMCS: your password was reset")
+
+
+def account_mail_of(session, email):
+    """(status, last error) of the latest account-information mail to ``email``, or
+    (None, None). One lookup on (recipient, id) per enterprise row."""
+    if not email:
+        return None, None
+    row = session.execute(
+        select(OutboxMessage.status, OutboxMessage.last_error)
+        .where(OutboxMessage.recipient == email,
+               OutboxMessage.subject.in_(ACCOUNT_MAIL_SUBJECTS))
+        .order_by(OutboxMessage.id.desc()).limit(1)).first()
+    return (row.status, row.last_error) if row else (None, None)
