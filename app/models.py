@@ -18,7 +18,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     String,
     Text,
     event,
@@ -26,7 +25,6 @@ from sqlalchemy import (
     literal,
     select,
 )
-from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import relationship, validates
 
 
@@ -282,8 +280,7 @@ class OperationLog(Model):
     result = Column(String(16), nullable=False, default="success")
     status_code = Column(Integer, nullable=False, default=200)
 
-    # Scope reaches rows through the tenant columns; each filter of the list, listed by
-    # time, walks its own (column, created_on) index (bench/bench_oplog.py).
+    # Scope: the tenant columns; each list filter, listed by time: (column, created_on).
     __table_args__ = (
         Index("ix_operation_log_channel", "channel_id", "id"),
         Index("ix_operation_log_enterprise", "enterprise_id", "id"),
@@ -342,27 +339,9 @@ class OutboxMessage(Model):
     attachments = relationship("OutboxAttachment", cascade="all, delete-orphan",
                                passive_deletes=True)
 
-    # The sweep: pending rows whose next_attempt_at has come, oldest first; an address's
-    # latest mail (its delivery status on the enterprise list).
+    # The sweep: due pending rows, oldest first; an address's latest mail (enterprise list).
     __table_args__ = (Index("ix_outbox_message_due", "status", "next_attempt_at"),
                       Index("ix_outbox_message_recipient", "recipient", "id"))
-
-
-# MEDIUMBLOB on MariaDB (up to 16 MB): a plain BLOB stops at 64 KB.
-_BLOB = LargeBinary().with_variant(mysql.MEDIUMBLOB(), "mysql", "mariadb")
-
-
-class OutboxAttachment(Model):
-    """A file sent with an outbox message (Feedback's attachment), kept in the database so
-    every node's sender finds it; it goes with its message."""
-
-    __tablename__ = "outbox_attachment"
-    id = Column(Integer, primary_key=True)
-    message_id = Column(Integer, ForeignKey("outbox_message.id", ondelete="CASCADE"),
-                        nullable=False, index=True)
-    filename = Column(String(255), nullable=False)
-    content_type = Column(String(127), nullable=False)
-    data = Column(_BLOB, nullable=False)
 
 
 class PasswordResetToken(Model):
@@ -635,3 +614,6 @@ class LoginThrottle(Model):
     updated_on = Column(DateTime, nullable=False, default=utcnow, index=True)  # pruning
     __table_args__ = (Index("uq_login_throttle_email_address", "email_digest", "address",
                             unique=True),)
+
+# Tables kept in their domain's package; imported here so Alembic sees every table.
+from app.core.outbox_models import OutboxAttachment  # noqa: E402,F401
