@@ -39,5 +39,4 @@ def downgrade():
     op.drop_index("ix_operation_log_username", table_name="operation_log")
     op.drop_index("ix_operation_log_operation", table_name="operation_log")
     op.drop_index("ix_outbox_message_recipient", table_name="outbox_message")
-    op.drop_index("ix_outbox_attachment_message_id", table_name="outbox_attachment")
-    op.drop_table("outbox_attachment")
+    op.drop_table("outbox_attachment")  # its index goes with it (MariaDB's FK needs it)
