@@ -97,6 +97,29 @@ def chosen_roles(session, principal, role_ids):
 # --- data permission ------------------------------------------------------------------------
 
 
+def grant_tree(session, owner_channel_id):
+    """The data-permission choices as a tree, in display order: [(kind, row, depth)] with
+    kind "c" (a sub-channel) or "e" (an enterprise); each channel's enterprises and then its
+    sub-channels follow it, by name; the owner's own enterprises come first (depth 0)."""
+    channels = grant_channels(session, owner_channel_id)
+    children = {}
+    for channel, _depth in channels:
+        children.setdefault(channel.parent_id, []).append(channel)
+    enterprises = {}
+    for enterprise in grant_enterprises(session, owner_channel_id):
+        enterprises.setdefault(enterprise.channel_id, []).append(enterprise)
+    out = []
+
+    def walk(channel_id, depth):
+        out.extend(("e", e, depth) for e in enterprises.get(channel_id, []))
+        for child in sorted(children.get(channel_id, []), key=lambda c: c.name):
+            out.append(("c", child, depth))
+            walk(child.id, depth + 1)
+
+    walk(owner_channel_id, 0)
+    return out
+
+
 def grant_channels(session, owner_channel_id):
     """(channel, depth) of every sub-channel below the owner, in tree order by name."""
     rows = session.execute(

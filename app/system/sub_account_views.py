@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectField, SelectMultipleField, StringField, ValidationError, widgets
 from wtforms.validators import DataRequired, Length, Optional
 
+from app.accounts.rules import _N
 from app.core import scope
 from app.core.listing import Col, RowAction
 from app.core.public_url import external_url
@@ -140,11 +141,10 @@ class SubAccountModelView(FastScopedModelView):
         form.features.choices = [(str(r.id), _role_label(r))
                                  for r in rules.assignable_roles(session, principal)]
         owner = rules.owner_channel_id(principal, account)
-        data = [(f"c:{c.id}", "\u2003" * (depth - 1) + gettext("Channel: %(name)s",
-                                                                name=c.name))
-                for c, depth in rules.grant_channels(session, owner)]
-        data += [(f"e:{e.id}", gettext("Enterprise: %(name)s", name=e.name))
-                 for e in rules.grant_enterprises(session, owner)]
+        # The subtree as an indented list; select2 searches it as you type.
+        labels = {"c": _N("Channel: %(name)s"), "e": _N("Enterprise: %(name)s")}
+        data = [(f"{kind}:{row.id}", "\u2003" * depth + gettext(labels[kind], name=row.name))
+                for kind, row, depth in rules.grant_tree(session, owner)]
         form.targets.choices = data
 
     def _render_form(self, form, title, account=None, status=200):

@@ -71,3 +71,15 @@ def test_only_masters_and_the_admin_manage_and_never_a_master(db_session, tree):
             rules.check_manageable(master, db_session.get(Account, target))
     assert not rules.may_manage_sub_accounts(_principal(db_session, tree.sub))
     assert db_session.get(Account, tree.sub).kind == AccountKind.channel_sub
+
+
+def test_the_data_permission_tree_lists_the_subtree_in_order(db_session, tree):
+    shown = [(kind, row.id, depth) for kind, row, depth in rules.grant_tree(db_session, tree.A)]
+    ids = [(kind, pk) for kind, pk, _depth in shown]
+    assert ("c", tree.B) in ids and ("c", tree.C) in ids and ("e", tree.E) in ids
+    assert ("c", tree.A) not in ids and ("c", tree.S) not in ids and ("e", tree.SE) not in ids
+    # B, then B's enterprises and C below it, then C's enterprises deeper still
+    assert ids.index(("c", tree.B)) < ids.index(("e", tree.EB)) < ids.index(("c", tree.C)) \
+        < ids.index(("e", tree.E))
+    depth = {(kind, pk): d for kind, pk, d in shown}
+    assert depth[("c", tree.B)] == 0 and depth[("c", tree.C)] == 1 and depth[("e", tree.E)] == 2

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from app.accounts import roles
 from app.core.mail import send_due_mail
 from app.extensions import db
-from app.models import Account, AccountGrant, AccountKind, OutboxMessage
+from app.models import Account, AccountGrant, AccountKind, OperationLog, OutboxMessage
 
 from ..conftest import Browser
 
@@ -120,6 +120,10 @@ def test_forged_ids_of_another_tree_or_roles_not_held_are_refused(app, fresh_tre
         assert response.status_code == 400, (role_ids, targets)
         assert message in response.get_data(as_text=True)
     assert (_count(app, Account), _count(app, AccountGrant)) == before
+    with app.app_context():  # each refusal is logged as a failure
+        assert db.session.execute(select(func.count()).select_from(OperationLog).where(
+            OperationLog.username == t.a_email, OperationLog.result == "failure",
+            OperationLog.operation == "SubAccountModelView.add")).scalar() == len(cases)
 
 
 def test_another_tree_gets_404_on_every_action(app, fresh_tree, login):
