@@ -280,13 +280,13 @@ class OperationLog(Model):
     result = Column(String(16), nullable=False, default="success")
     status_code = Column(Integer, nullable=False, default=200)
 
-    # Scope: the tenant columns; each list filter, listed by time: (column, created_on).
+    # Scope: the tenant columns; each list filter, newest (highest id) first: (column, id).
     __table_args__ = (
         Index("ix_operation_log_channel", "channel_id", "id"),
         Index("ix_operation_log_enterprise", "enterprise_id", "id"),
-        Index("ix_operation_log_operation", "operation", "created_on"),
-        Index("ix_operation_log_username", "username", "created_on"),
-        Index("ix_operation_log_result", "result", "created_on"),
+        Index("ix_operation_log_operation", "operation", "id"),
+        Index("ix_operation_log_username", "username", "id"),
+        Index("ix_operation_log_result", "result", "id"),
     )
 
 

@@ -5,7 +5,7 @@ rows past the retention time."""
 import datetime
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, false, select
 
 from app.accounts.rules import _N
 from app.core.listing import like_pattern
@@ -58,11 +58,37 @@ def parse_log_criteria(args):
     return criteria, errors
 
 
-def apply_log_criteria(query, criteria: LogCriteria):
+# Rows are written in time order, give or take the clock skew of concurrent requests: the
+# id range of a time range is widened by this much, and the time test itself stays exact.
+ID_RANGE_SLACK = datetime.timedelta(minutes=5)
+
+
+def _first_id_from(session, moment):
+    """The id of the first row written at or after ``moment`` (one seek on created_on)."""
+    return session.execute(select(OperationLog.id).where(OperationLog.created_on >= moment)
+                           .order_by(OperationLog.created_on, OperationLog.id).limit(1)
+                           ).scalar()
+
+
+def apply_log_criteria(query, criteria: LogCriteria, session=None):
+    """Narrow a Select over OperationLog. With a session, a time range is also given as an
+    id range: rows are written in time order, so the page walks the ids of the range
+    alone (through the scope's or a filter's (column, id) index) instead of testing the
+    time of every row newer than it."""
     if criteria.start:
-        query = query.where(OperationLog.created_on >= criteria.start)
+        criteria_start = datetime.datetime.combine(criteria.start, datetime.time())
+        query = query.where(OperationLog.created_on >= criteria_start)
+        if session is not None:
+            first = _first_id_from(session, criteria_start - ID_RANGE_SLACK)
+            query = query.where(OperationLog.id >= first) if first else query.where(false())
     if criteria.end:  # the end day counts whole
-        query = query.where(OperationLog.created_on < criteria.end + datetime.timedelta(days=1))
+        after = datetime.datetime.combine(criteria.end, datetime.time()) + datetime.timedelta(
+            days=1)
+        query = query.where(OperationLog.created_on < after)
+        if session is not None:
+            past = _first_id_from(session, after + ID_RANGE_SLACK)
+            if past:
+                query = query.where(OperationLog.id < past)
     if criteria.op:
         query = query.where(OperationLog.operation.in_(operations_of(criteria.op)))
     if criteria.path:

@@ -29,9 +29,9 @@ def upgrade():
     )
     op.create_index("ix_outbox_attachment_message_id", "outbox_attachment", ["message_id"])
     op.create_index("ix_outbox_message_recipient", "outbox_message", ["recipient", "id"])
-    op.create_index("ix_operation_log_operation", "operation_log", ["operation", "created_on"])
-    op.create_index("ix_operation_log_username", "operation_log", ["username", "created_on"])
-    op.create_index("ix_operation_log_result", "operation_log", ["result", "created_on"])
+    op.create_index("ix_operation_log_operation", "operation_log", ["operation", "id"])
+    op.create_index("ix_operation_log_username", "operation_log", ["username", "id"])
+    op.create_index("ix_operation_log_result", "operation_log", ["result", "id"])
 
 
 def downgrade():

@@ -42,14 +42,16 @@ def test_every_operation_type_has_a_name_in_both_languages(app):
 
 def test_filters_narrow_the_list_and_another_tree_never_shows(app, fresh_tree, login):
     t = fresh_tree
-    old = utcnow() - datetime.timedelta(days=40)
+    # Written in time order, as the log is: the "later" row last.
+    later = utcnow() + datetime.timedelta(days=40)
     _insert(app, [
         _row(t, path=f"/{t.prefix}/one"),
         _row(t, operation="ChannelModelView.action_post:freeze", path=f"/{t.prefix}/freeze",
              result="failure", status_code=403),
-        _row(t, created_on=old, path=f"/{t.prefix}/old", username=t.b_email, channel_id=t.B),
         _row(t, username=t.s_email, channel_id=t.S, path=f"/{t.prefix}/other-tree"),
     ])
+    _insert(app, [_row(t, created_on=later, path=f"/{t.prefix}/later", username=t.b_email,
+                       channel_id=t.B)])
     browser = login(t.a_email, t.password)
 
     def paths(**args):
@@ -57,18 +59,20 @@ def test_filters_narrow_the_list_and_another_tree_never_shows(app, fresh_tree, l
         assert page.status_code == 200
         text = page.get_data(as_text=True)
         assert f"/{t.prefix}/other-tree" not in text
-        return {p for p in ("one", "freeze", "old") if f"/{t.prefix}/{p}<" in text}
+        return {p for p in ("one", "freeze", "later") if f"/{t.prefix}/{p}<" in text}
 
-    assert paths() == {"one", "freeze", "old"}
+    assert paths() == {"one", "freeze", "later"}
     assert paths(op="ChannelModelView:freeze") == {"freeze"}
     assert "Freeze channel" in browser.get(LIST, query_string={
         "op": "ChannelModelView:freeze"}).get_data(as_text=True)
     assert paths(result="failure") == {"freeze"}
-    assert paths(user=t.b_email) == {"old"}
-    day = old.date().isoformat()
-    assert paths(start=day, end=day) == {"old"}
-    assert paths(start=(old.date() + datetime.timedelta(days=1)).isoformat()) == {
-        "one", "freeze"}
+    assert paths(user=t.b_email) == {"later"}
+    day = later.date().isoformat()
+    assert paths(start=day, end=day) == {"later"}
+    assert paths(end=utcnow().date().isoformat()) == {"one", "freeze"}
+    assert paths(start=(later.date() + datetime.timedelta(days=1)).isoformat()) == set()
+    assert paths(start=utcnow().date().isoformat(), op="ChannelModelView:freeze") == {
+        "freeze"}
     page = browser.get(LIST, query_string={"start": "2026-13-01"}).get_data(as_text=True)
     assert "Dates are written YYYY-MM-DD." in page
     page = browser.get(LIST, query_string={"start": "2026-02-01", "end": "2026-01-01"})
