@@ -252,10 +252,12 @@ def main():
             print(f"{who:9} {name:28} {statistics.median(first):9.1f} {worst:7.1f} "
                   f"{(statistics.median(nxt) if nxt else 0):8.1f}{flag}", flush=True)
     results["pages_over_target"] = over
+    results["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     os.makedirs(os.path.join(BENCH_DIR, "results"), exist_ok=True)
     with open(os.path.join(BENCH_DIR, "results", "oplog.json"), "w") as handle:
         json.dump(results, handle, indent=2)
-    print(f"\n{over} page(s) over {TARGET_MS:.0f} ms; bench/results/oplog.json written.")
+    print(f"\n{over} page(s) over {TARGET_MS:.0f} ms (load average {os.getloadavg()[0]:.1f}); "
+          "bench/results/oplog.json written.")
 
 
 if __name__ == "__main__":

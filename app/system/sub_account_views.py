@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectField, SelectMultipleField, StringField, ValidationError, widgets
 from wtforms.validators import DataRequired, Length, Optional
 
+from app.accounts import roles
 from app.accounts.rules import _N
 from app.core import scope
 from app.core.listing import Col, RowAction
@@ -24,7 +25,7 @@ from app.core.public_url import external_url
 from app.core.scoped_view import ScopedInterface
 from app.core.views import FastScopedModelView, fmt_time
 from app.extensions import db
-from app.models import Account
+from app.models import Account, AccountKind
 from app.system import rules
 
 log = logging.getLogger(__name__)
@@ -65,14 +66,17 @@ def _language_choices():
 
 
 def _role_label(role):
-    return {rules.roles.CHANNEL_FINANCE: _l("Finance: orders and statements"),
-            rules.roles.CHANNEL_DEVICE_OPERATOR: _l("Device operator: devices"),
-            rules.roles.CHANNEL_ADMIN: _l("Full: every feature of the channel")
+    return {roles.CHANNEL_FINANCE: _l("Finance: orders and statements"),
+            roles.CHANNEL_DEVICE_OPERATOR: _l("Device operator: devices"),
+            roles.CHANNEL_ADMIN: _l("Full: every feature of the channel")
             }.get(role.name, role.name)
 
 
 def _features_of(account):
-    return ", ".join(str(_role_label(r)).split(":")[0] for r in account.roles)
+    short = {roles.CHANNEL_FINANCE: _l("Finance"),
+             roles.CHANNEL_DEVICE_OPERATOR: _l("Device operator"),
+             roles.CHANNEL_ADMIN: _l("Full")}
+    return ", ".join(str(short.get(r.name, r.name)) for r in account.roles)
 
 
 def _data_of(account):
@@ -115,7 +119,7 @@ class SubAccountModelView(FastScopedModelView):
             abort(403)
 
     def may_add(self):
-        return scope.current_principal().kind == rules.AccountKind.channel_master
+        return scope.current_principal().kind == AccountKind.channel_master
 
     def list_base_query(self):
         return scope.manageable_sub_accounts(
