@@ -76,8 +76,17 @@ def test_a_finance_sub_account_made_in_the_browser_sees_only_its_enterprise(
     expect(sub.get_by_role("link", name="User Management")).to_have_count(0)
     expect(sub.get_by_role("link", name="System Management")).to_have_count(0)
 
-    # the master deletes it, confirming; its open session ends at its next request
+    # the master resets its password (a new one is mailed; its session ends) ...
     master.goto("/subaccountmodelview/list/")
+    master.once("dialog", lambda dialog: dialog.accept())
+    master.locator("tr", has_text=email).get_by_role("button", name="Reset password").click()
+    expect_message(master, "success", f"A new password was mailed to {email}")
+    sub.goto("/ordermodelview/list/")
+    expect(sub).to_have_url(re.compile(r"/login/"))
+    login_through_form(sub, email, _mailed_password(live_server.app, email))
+    expect(sub.locator("#forced-change")).to_be_visible()
+
+    # ... and deletes it, confirming; its open session ends at its next request
     master.once("dialog", lambda dialog: dialog.accept())
     master.locator("tr", has_text=email).get_by_role("button", name="Delete").click()
     expect_message(master, "success", "Deleted: 1.")
