@@ -4,7 +4,7 @@ app/system/queries.py."""
 
 from dataclasses import replace
 
-from flask import current_app, g, request
+from flask import g, request
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -85,10 +85,22 @@ class OperationLogModelView(FastScopedModelView):
                              ("start", "end", "path", "user")}}
 
     def list_base_query(self):
+        """A big scope walks the ids newest first and tests each row; a small one is read
+        through its tenants' (column, id) indexes: all of its ids at once
+        (scope.visible_operation_logs_by_tenant), or, in a time range, those of the range's
+        ids alone (constant tenant lists, which MariaDB merges within the id range)."""
         cached = g.get("_ymcs_log_base")  # the subtree's ids: read once per request
         if cached is None:
-            cached = g._ymcs_log_base = scope.visible_operation_logs_listed(
-                self.datamodel.session, select(OperationLog))
+            session = self.datamodel.session
+            if self.scope_is_big(session, None):
+                cached = scope.visible_operation_logs(select(OperationLog))
+            else:
+                criteria, _errors = self._criteria()
+                if criteria.start or criteria.end:
+                    cached = scope.visible_operation_logs_listed(session, select(OperationLog))
+                else:
+                    cached = scope.visible_operation_logs_by_tenant(select(OperationLog))
+            g._ymcs_log_base = cached
         return cached
 
     # No count: over millions of rows, counting a channel's share of them (its subtree's
@@ -99,14 +111,16 @@ class OperationLogModelView(FastScopedModelView):
     def list_count(self, session, req):
         return None, self.scope_is_big(session, req)
 
+    BIG_SCOPE_ROWS = 50_000
+
     def scope_is_big(self, session, req):
-        """Whether the principal's rows are many (the page then walks the time index rather
-        than the scope): asked of its own channel's rows only, through their index, and
-        once per request."""
+        """Whether the principal's rows are many (BIG_SCOPE_ROWS: the page then walks the
+        ids rather than the scope): asked of its channels' rows only, through their index,
+        and once per request."""
         cached = g.get("_ymcs_log_scope_big")
         if cached is None:
             principal = scope.current_principal()
-            cap = current_app.config["LIST_COUNT_CAP"]
+            cap = self.BIG_SCOPE_ROWS
             column, ids = (None, None)
             if principal.is_channel:
                 column, ids = OperationLog.channel_id, scope.channel_ids(principal)
