@@ -167,6 +167,12 @@ UPLOAD_MAX_BYTES = _env_int("UPLOAD_MAX_BYTES", 50 * 1024 * 1024)  # a device's 
 DIAGNOSTICS_TIMEOUT_SECONDS = _env_int("DIAGNOSTICS_TIMEOUT_SECONDS", 300)
 COMMAND_RETENTION_DAYS = _env_int("COMMAND_RETENTION_DAYS", 90)  # finished commands, then pruned
 UPLOAD_RETENTION_DAYS = _env_int("UPLOAD_RETENTION_DAYS", 30)  # then uploaded files are deleted
+
+# System Management (app/system/). Operation-log rows older than this are pruned (0: never).
+OPERATION_LOG_RETENTION_DAYS = _env_int("OPERATION_LOG_RETENTION_DAYS", 180)
+# Feedback (top right) goes to this address, with a copy to the sender.
+SUPPORT_EMAIL = _env("SUPPORT_EMAIL", "support@ymcs.example")
+FEEDBACK_MAX_ATTACHMENT_BYTES = _env_int("FEEDBACK_MAX_ATTACHMENT_BYTES", 5 * 1024 * 1024)
 CONNECTION_REQUEST_TIMEOUT = float(_env("CONNECTION_REQUEST_TIMEOUT", 5))
 # Connection requests go only to the address a device's last session came from, or into these
 # networks ("10.0.0.0/8,192.0.2.0/24": devices behind a NAT the ACS reaches inside), never to

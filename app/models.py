@@ -284,9 +284,13 @@ class OperationLog(Model):
     result = Column(String(16), nullable=False, default="success")
     status_code = Column(Integer, nullable=False, default=200)
 
+    # Scope: the tenant columns; each list filter, newest (highest id) first: (column, id).
     __table_args__ = (
         Index("ix_operation_log_channel", "channel_id", "id"),
         Index("ix_operation_log_enterprise", "enterprise_id", "id"),
+        Index("ix_operation_log_operation", "operation", "id"),
+        Index("ix_operation_log_username", "username", "id"),
+        Index("ix_operation_log_result", "result", "id"),
     )
 
 
@@ -336,8 +340,12 @@ class OutboxMessage(Model):
     last_error = Column(String(500), nullable=True)
     sent_at = Column(DateTime, nullable=True)
 
-    # The sweep: pending rows whose next_attempt_at has come, oldest first.
-    __table_args__ = (Index("ix_outbox_message_due", "status", "next_attempt_at"),)
+    attachments = relationship("OutboxAttachment", cascade="all, delete-orphan",
+                               passive_deletes=True)
+
+    # The sweep: due pending rows, oldest first; an address's latest mail (enterprise list).
+    __table_args__ = (Index("ix_outbox_message_due", "status", "next_attempt_at"),
+                      Index("ix_outbox_message_recipient", "recipient", "id"))
 
 
 class PasswordResetToken(Model):
@@ -610,3 +618,6 @@ class LoginThrottle(Model):
     updated_on = Column(DateTime, nullable=False, default=utcnow, index=True)  # pruning
     __table_args__ = (Index("uq_login_throttle_email_address", "email_digest", "address",
                             unique=True),)
+
+# Tables kept in their domain's package; imported here so Alembic sees every table.
+from app.core.outbox_models import OutboxAttachment  # noqa: E402,F401

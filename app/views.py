@@ -9,7 +9,10 @@ from app.device_ops.views import DeviceAccessView, DeviceModelView
 from app.exports.views import ExportView
 from app.orders.settings_views import OrderLimitModelView, PackageModelView
 from app.orders.views import OrderModelView, StatementModelView
-from app.system.views import OperationLogModelView
+from app.system.feedback_views import FeedbackView
+from app.system.outbox_views import OutboxModelView
+from app.system.sub_account_views import SubAccountModelView
+from app.system.views import OperationLogModelView, sub_accounts_menu_shown
 from app.tenancy.acting_views import ActAsView, AuthorizationView, authorized_channels_menu_shown
 from app.tenancy.rps_views import RpsDeviceModelView
 from app.tenancy.views import ChannelModelView, EnterpriseModelView
@@ -21,6 +24,7 @@ def register_views(appbuilder):
     appbuilder.add_view_no_menu(AccountSettingsView)
     appbuilder.add_view_no_menu(PasswordRecoveryView)
     appbuilder.add_view_no_menu(ActAsView)
+    appbuilder.add_view_no_menu(FeedbackView)  # top right, beside the account menu
 
     # --- System Management (the enterprise's Authorized Channels comes first) -----------------
     appbuilder.add_view(AuthorizationView, "Authorized Channels", icon="fa-handshake-o",
@@ -40,10 +44,18 @@ def register_views(appbuilder):
                         label=_l("Platform Device"), category="Device Management",
                         category_label=_l("Device Management"), category_icon="fa-phone")
 
-    # --- System Management: Operation Log -------------------------------------------------------
+    # --- System Management: Sub account management, Operation Log (chapter 9) ----------------
+    appbuilder.add_view(SubAccountModelView, "Sub account management", icon="fa-user-plus",
+                        label=_l("Sub account management"), category="System Management",
+                        category_label=_l("System Management"), category_icon="fa-cogs",
+                        menu_cond=sub_accounts_menu_shown)
     appbuilder.add_view(OperationLogModelView, "Operation Log", icon="fa-list",
                         label=_l("Operation Log"), category="System Management",
                         category_label=_l("System Management"), category_icon="fa-cogs")
+
+    # Troubleshooting (chapter 11): the platform administrator's mail outbox.
+    appbuilder.add_view(OutboxModelView, "Mail Outbox", icon="fa-envelope",
+                        label=_l("Mail Outbox"), category="System Management")
 
     # --- Device Management, continued ---------------------------------------------------------
     appbuilder.add_view(RpsDeviceModelView, "RPS Device", icon="fa-random",

@@ -23,15 +23,19 @@ def closed_port():
 
 
 class Collector:
-    """aiosmtpd handler: keeps every message that arrives; refuses the addresses in `refuse`."""
+    """aiosmtpd handler: keeps every message that arrives; refuses the addresses in `refuse`
+    for good (550) and those in `busy` for now (450)."""
 
     def __init__(self):
         self.received = []  # (envelope recipients, parsed message)
         self.refuse = set()
+        self.busy = set()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
             return "550 5.1.1 No such user here"
+        if address in self.busy:
+            return "450 4.2.1 Mailbox busy, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

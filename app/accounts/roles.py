@@ -9,6 +9,7 @@ does: to customise, copy a role in the role screens under another name.
 ADMIN = "Admin"
 CHANNEL_ADMIN = "Channel Admin"
 CHANNEL_FINANCE = "Channel Finance"
+CHANNEL_DEVICE_OPERATOR = "Channel Device Operator"
 ENTERPRISE_ADMIN = "Enterprise Admin"
 RPS_ENTERPRISE_ADMIN = "RPS Enterprise Admin"
 
@@ -16,6 +17,7 @@ RPS_ENTERPRISE_ADMIN = "RPS Enterprise Admin"
 # (FAB's own "reset my password" asks no old password: ours replaces it.)
 _OWN_ACCOUNT = [
     ("AccountSettingsView", "can_(settings|password)"),
+    ("FeedbackView", "can_send"),  # Feedback, top right
 ]
 _CRUD = "can_(list|show|add|edit|delete)"
 # Order Management and Statement Management with their Excel exports (spec chapters 7, 8).
@@ -37,6 +39,9 @@ ROLE_DEFINITIONS = {
         ("RpsDeviceModelView", "can_(list|show)"),
         ("OperationLogModelView", "can_(list|show)"),
         ("ActAsView", "can_(enterprise|channel)"),
+        # Only a master account gets past app/system/rules.may_manage_sub_accounts.
+        ("SubAccountModelView", _CRUD + "|resetpassword|delete"),
+        ("Sub account management", "menu_access"),
         ("(User Management|Device Management|System Management)", "menu_access"),
         ("(Channel Management|Enterprise Management|Platform Device|Operation Log)", "menu_access"),
         ("Device Access", "menu_access"),
@@ -45,6 +50,15 @@ ROLE_DEFINITIONS = {
     + _ORDERS,
     # Orders and statements only.
     CHANNEL_FINANCE: _OWN_ACCOUNT + _ORDERS,
+    # Devices of the granted enterprises: the list, commands, access, RPS devices.
+    CHANNEL_DEVICE_OPERATOR: _OWN_ACCOUNT
+    + [
+        ("DeviceModelView", "can_(list|show|command)"),
+        ("DeviceAccessView", "can_(show|generate)"),
+        ("RpsDeviceModelView", "can_(list|show)"),
+        ("Device Management", "menu_access"),
+        ("(Platform Device|Device Access|RPS Device)", "menu_access"),
+    ],
     ENTERPRISE_ADMIN: _OWN_ACCOUNT
     + [
         ("DeviceModelView", "can_(list|show|command)"),

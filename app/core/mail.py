@@ -5,7 +5,9 @@ that caused it commits (a rolled-back account creation mails nobody). The outbox
 (send_outbox_job, registered in app/core/jobs.py) calls send_due_mail(): it sends each pending row
 whose time has come with Flask-Mail, and on failure pushes the row back with exponential
 backoff. An SMTP outage therefore delays mail and loses none; after MAIL_MAX_ATTEMPTS failed
-attempts a row is marked failed and kept, with its last error, for someone to look at.
+attempts a row is marked failed and kept, with its last error, for someone to look at. A
+permanent refusal (an SMTP 5xx answer about the message) fails it at once with that answer;
+4xx answers and connection errors are retried. resend() gives a failed row another round.
 
 Each row is claimed (a conditional UPDATE, committed) before it is sent and marked after, one
 row at a time: two overlapping senders never both send a row, and one bad row never holds
@@ -29,7 +31,7 @@ from flask import Flask, current_app
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import OutboxMessage, OutboxStatus, utcnow
+from app.models import OutboxAttachment, OutboxMessage, OutboxStatus, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +60,9 @@ class MailError(ValueError):
 # Queueing
 
 
-def enqueue_mail(session, recipient, subject, body_text, body_html=None):
+def enqueue_mail(session, recipient, subject, body_text, body_html=None, attachments=()):
     """Queue one mail in the caller's transaction and return its row; nothing is committed.
+    ``attachments``: (file name, content type, bytes), checked by the caller.
 
     Raises MailError, before touching the session, for an invalid recipient address, a
     blank subject or one with a line break, or a subject or body over its length limit.
@@ -74,6 +77,8 @@ def enqueue_mail(session, recipient, subject, body_text, body_html=None):
         attempts=0,
         created_on=now,
         next_attempt_at=now,
+        attachments=[OutboxAttachment(filename=name[:255], content_type=content_type[:127],
+                                      data=data) for name, content_type, data in attachments],
     )
     session.add(message)
     return message
@@ -157,7 +162,7 @@ def send_due_mail(session, mailer_or_app, now=None, batch=100):
                 continue
             attempt = row.attempts + 1
             try:
-                sender.send(_smtp_message(row, state.default_sender))
+                sender.send(_smtp_message(session, row, state.default_sender))
             except Exception as error:  # whatever broke this message is this message's failure
                 if _record_failure(session, row.id, attempt, error, now, max_attempts):
                     run.failed += 1
@@ -234,8 +239,8 @@ def _mark_sent(session, message_id, now):
 
 def _record_failure(session, message_id, attempt, error, now, max_attempts):
     """Retry later with backoff, or give up after max_attempts; True when given up."""
-    text = f"{type(error).__name__}: {error}"[:MAX_ERROR_CHARS]
-    given_up = attempt >= max_attempts
+    text = f"{type(error).__name__}: {_smtp_answer(error)}"[:MAX_ERROR_CHARS]
+    given_up = attempt >= max_attempts or is_permanent(error)
     values = {"last_error": text}
     if given_up:
         values["status"] = OutboxStatus.failed
@@ -251,13 +256,53 @@ def _record_failure(session, message_id, attempt, error, now, max_attempts):
     return given_up
 
 
+def _text(message):
+    return message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
+
+
+def _smtp_answer(error):
+    """The server's answer as it said it ("550 5.1.1 No such user"), for a person to read."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return "; ".join(f"{rcpt}: {code} {_text(msg)}"
+                         for rcpt, (code, msg) in error.recipients.items())
+    if isinstance(error, smtplib.SMTPResponseException):
+        return f"{error.smtp_code} {_text(error.smtp_error)}"
+    return str(error)
+
+
+def is_permanent(error):
+    """An SMTP 5xx answer about this message: trying again cannot help. A 4xx answer, a
+    broken or refused connection (the relay's trouble, not the message's) is retried."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _msg in error.recipients.values()]
+        return bool(codes) and all(code >= 500 for code in codes)
+    return (isinstance(error, (smtplib.SMTPSenderRefused, smtplib.SMTPDataError))
+            and error.smtp_code >= 500)
+
+
+def resend(session, message_id, now=None):
+    """A failed message goes back into the queue for a new round of attempts (its last
+    error stays until then). True when it was failed; the caller commits."""
+    return session.execute(
+        update(_outbox).where(_outbox.c.id == message_id,
+                              _outbox.c.status == OutboxStatus.failed)
+        .values(status=OutboxStatus.pending, attempts=0, next_attempt_at=now or utcnow())
+    ).rowcount == 1
+
+
 # SMTP
 
 
-def _smtp_message(row, sender):
+def _smtp_message(session, row, sender):
     message = _SafeBodyMessage(subject=row.subject, recipients=[row.recipient],
                                body=row.body_text, html=row.body_html, sender=sender)
     message.msgId = _message_id(row, sender)
+    table = OutboxAttachment.__table__
+    for name, content_type, data in session.execute(
+            select(table.c.filename, table.c.content_type, table.c.data)
+            .where(table.c.message_id == row.id).order_by(table.c.id)):
+        message.attach(name, content_type, data)
+    session.rollback()  # end the read, as _due_rows does
     return message
 
 

@@ -26,6 +26,8 @@ from app.core.scoped_view import ScopedInterface
 from app.core.views import FastScopedModelView, country_field, flag_field, fmt_time
 from app.extensions import db
 from app.models import Authorization, Channel, Enterprise, PermissionType, Status
+from app.system.outbox_views import status_text as mail_status_text
+from app.system.queries import account_mail_of
 from app.tenancy import master_accounts as tenant_accounts
 from app.tenancy import rules as tenants
 
@@ -298,6 +300,9 @@ class EnterpriseModelView(_TenantActionsMixin, FastScopedModelView):
         Col("contact", _l("Contact"), lambda e: e.contact),
         Col("authorization", _l("Authorization"), _authorization_text),
         _status_col(),
+        # Troubleshooting (chapter 11): did the account information reach the enterprise?
+        Col("account_mail", _l("Account Mail"),
+            lambda e: mail_status_text(*account_mail_of(db.session, e.email))),
     ]
     search_exprs = [Enterprise.name, Enterprise.email, Enterprise.contact]
     search_contains = True

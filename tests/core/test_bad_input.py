@@ -102,14 +102,17 @@ def people(app):
         t = build_tree(db.session, f"bi{uuid.uuid4().hex[:6]}")
         sm = app.appbuilder.sm
         finance = f"fin@{t.prefix}.test"
-        user = sm.add_user(username=finance, first_name="fin", last_name=t.prefix,
-                           email=finance, role=sm.find_role(roles.CHANNEL_FINANCE),
-                           password=t.password)
-        user.kind, user.channel_id = AccountKind.channel_sub, t.A.id
+        operator = f"ops@{t.prefix}.test"  # a sub-account per sub-account role
+        for email, role in ((finance, roles.CHANNEL_FINANCE),
+                            (operator, roles.CHANNEL_DEVICE_OPERATOR)):
+            user = sm.add_user(username=email, first_name="sub", last_name=t.prefix,
+                               email=email, role=sm.find_role(role), password=t.password)
+            user.kind, user.channel_id = AccountKind.channel_sub, t.A.id
         db.session.commit()
         t = ids_of(t)
         accounts = {roles.ADMIN: t.admin_email, roles.CHANNEL_ADMIN: t.a_email,
-                    roles.CHANNEL_FINANCE: finance, roles.ENTERPRISE_ADMIN: t.ent_email,
+                    roles.CHANNEL_FINANCE: finance, roles.CHANNEL_DEVICE_OPERATOR: operator,
+                    roles.ENTERPRISE_ADMIN: t.ent_email,
                     roles.RPS_ENTERPRISE_ADMIN: t.rps_email}
         assert set(accounts) == {roles.ADMIN, *roles.ROLE_DEFINITIONS}, "a role, no account"
 

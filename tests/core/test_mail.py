@@ -211,17 +211,19 @@ def test_a_refused_message_does_not_hold_back_the_others(session, mail_app, smtp
     enqueue_mail(session, good, "Hello", "second in line")
     session.commit()
     run = send_due_mail(session, mail_app)
-    assert (run.sent, run.retrying) == (1, 1)
+    assert (run.sent, run.failed) == (1, 1)
     assert smtp.handler.recipients() == [good]
     refused = next(row for row in rows(session) if row.recipient == bad)
-    assert refused.status == OutboxStatus.pending and "550" in refused.last_error
+    # a 5xx answer fails at once, with the server's reason
+    assert refused.status == OutboxStatus.failed and "550" in refused.last_error
+    assert "No such user here" in refused.last_error and refused.attempts == 1
 
 
 def test_a_message_that_keeps_failing_ends_failed_after_max_attempts(
         session, mail_app, smtp, monkeypatch):
     monkeypatch.setitem(mail_app.config, "MAIL_MAX_ATTEMPTS", 3)
-    bad = address("gone")
-    smtp.handler.refuse.add(bad)
+    bad = address("busy")
+    smtp.handler.busy.add(bad)  # 4xx: retried until the last attempt
     enqueue_mail(session, bad, "Hello", "never delivered")
     session.commit()
     now = utcnow()
@@ -231,7 +233,7 @@ def test_a_message_that_keeps_failing_ends_failed_after_max_attempts(
         assert row.attempts == attempt
         now = later(retry_delay(attempt).seconds + 1, now)
     assert run.failed == 1
-    assert row.status == OutboxStatus.failed and "550" in row.last_error
+    assert row.status == OutboxStatus.failed and "450" in row.last_error
     assert send_due_mail(session, mail_app, now=later(30 * 86400)).failed == 0
     assert smtp.received == []
 
