@@ -606,3 +606,6 @@ class LoginThrottle(Model):
     updated_on = Column(DateTime, nullable=False, default=utcnow, index=True)  # pruning
     __table_args__ = (Index("uq_login_throttle_email_address", "email_digest", "address",
                             unique=True),)
+
+
+from app.configs.tables import ConfigPush, ConfigPushDevice, ConfigTemplate  # noqa: E402,F401

@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import select
 
+from app.configs.effective import template_settings
 from app.device_ops import auth, yealink_cfg
 from app.extensions import db
 from app.models import Device, Enterprise, InvalidMac, PermissionType, Status, normalize_mac
@@ -133,6 +134,7 @@ def provisioning_file(name):
         if device is None:
             return _text("Not found.\n", 404)
     pairs = yealink_cfg.effective_settings(device, enterprise, acs_url(), current_app.config)
+    pairs += template_settings(db.session, device) if device is not None else []  # templates
     return _text(yealink_cfg.render_cfg(pairs), 200)
 
 
