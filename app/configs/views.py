@@ -198,7 +198,7 @@ class TemplateViewBase(BaseView):
             found = self._target_or_404(values["target"])
             target_name = found.name
         return self.render_template(
-            "configs/template_form.html", title=self.title, kind=self.kind, template=template,
+            "configs/template_form.html", title=self.title, kind=self.kind, item=template,
             values=values, errors=errors, target_name=target_name, fixed=fixed,
             options=None if template is not None or fixed else self._target_options(),
             variables=[(k, gettext(v)) for k, v in rules.VARIABLES.items()],
@@ -271,7 +271,7 @@ class TemplateViewBase(BaseView):
         if request.method == "POST":
             return self._push(template, values)
         return self.render_template("configs/push_confirm.html", title=self.title,
-                                    template=template, values=values,
+                                    item=template, values=values,
                                     target=(template.channel or template.enterprise),
                                     zones=zone_names())
 
