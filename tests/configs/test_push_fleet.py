@@ -36,7 +36,7 @@ def server(app):
 def session(app):
     with app.app_context():
         engine = db.engine
-    with Session(engine) as s:
+    with Session(engine.execution_options(isolation_level="AUTOCOMMIT")) as s:
         yield s
 
 
