@@ -38,7 +38,7 @@ REPO = os.path.dirname(BENCH_DIR)
 sys.path.insert(0, REPO)
 sys.path.insert(0, BENCH_DIR)
 
-from bench_acs import engine_for, prepare_database  # noqa: E402
+from bench_acs import prepare_database  # noqa: E402
 
 SECRET = secrets.token_hex(32)
 RESULTS = os.path.join(BENCH_DIR, "results")
@@ -187,7 +187,8 @@ def main():
         else None
     results["push_ratio_vs_baseline"] = push_times[0] / results["baseline_insert_s"]
     print(f"baseline INSERT ... SELECT of {args.devices:,} commands: "
-          f"{results['baseline_insert_s']:.2f} s; first push x{results['push_ratio_vs_baseline']:.1f}")
+          f"{results['baseline_insert_s']:.2f} s; "
+          f"first push x{results['push_ratio_vs_baseline']:.1f}")
 
     # 4. the executed task page: first, middle and last page of the last push's rows
     client = logged_in_client(app)

@@ -4,17 +4,18 @@ A row's outcome derives from its Download command: done -> success; failed with 
 failed (code and text); failed because the device never came for it (the command queue's
 timeout) -> expired; still pending CONFIG_PUSH_EXPIRY_DAYS after the push -> expired (its
 command, if still queued, fails with it). A newer push of the same device supersedes the row
-(app/configs/pushes.supersede). Only this module and pushes.py write a row's status.
+(``supersede``). Only this module and pushes.py write a row's status.
 """
 
 import datetime
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 
 from app.configs.tables import ConfigPush, ConfigPushDevice, RowStatus
 from app.device_ops.commands import TIMED_OUT
 from app.models import CommandStatus, DeviceCommand, utcnow
 
+SUPERSEDED_TEXT = "Superseded by a newer push."
 EXPIRED_TEXT = "The device did not fetch the configuration before the push expired."
 _NEVER_CAME = TIMED_OUT[CommandStatus.queued]
 BATCH = 2000
@@ -101,10 +102,53 @@ def expire_push(session, push_id, now=None):
     return expired
 
 
+def supersede(session, push_id, now, id_range=None):
+    """Older pending rows of the devices of push ``push_id`` become "superseded", and their
+    still-queued commands fail (a device already fetching keeps its transfer; its row says
+    superseded anyway). Returns the ids of the pushes touched."""
+    rows = ConfigPushDevice.__table__
+    new = rows.alias("new_row")
+    older = and_(new.c.push_id == push_id, rows.c.device_id == new.c.device_id,
+                 rows.c.push_id != push_id, rows.c.status == RowStatus.pending.value)
+    if id_range is not None:
+        older = and_(older, new.c.id.between(*id_range))
+    touched = session.execute(select(rows.c.push_id).where(older).distinct()).scalars().all()
+    if not touched:
+        return []
+    dc = DeviceCommand.__table__
+    session.execute(update(dc).where(
+        older, dc.c.id == rows.c.command_id, dc.c.status == CommandStatus.queued.value)
+        .values({dc.c.status: CommandStatus.failed.value, dc.c.fault_string: SUPERSEDED_TEXT,
+                 dc.c.finished_on: now, dc.c.updated_on: now}))
+    session.execute(update(rows).where(older).values(
+        {rows.c.status: RowStatus.superseded.value, rows.c.finished_on: now,
+         rows.c.fault_string: SUPERSEDED_TEXT}))
+    for push in touched:
+        recount(session, push)
+    return touched
+
+
+def supersede_in_batches(session, push_id, now=None, batch=BATCH):
+    """The sweep's supersession of a big push: batches of its rows, a commit after each."""
+    now = now or utcnow()
+    rows = ConfigPushDevice.__table__
+    low, high = session.execute(select(func.min(rows.c.id), func.max(rows.c.id)).where(
+        rows.c.push_id == push_id)).one()
+    for start in range(low or 0, (high or -1) + 1, batch):
+        supersede(session, push_id, now, (start, start + batch - 1))
+        session.commit()
+    session.execute(update(ConfigPush).where(ConfigPush.id == push_id)
+                    .values(supersede_pending=False))
+    session.commit()
+
+
 def sweep_pushes(session, expiry_days, now=None):
     """The scheduler's sweep over tasks with pending rows: finished commands first, then the
     expiry of what is left past ``expiry_days``. Commits per task; safe to run twice."""
     now = now or utcnow()
+    for push_id in session.execute(select(ConfigPush.id).where(
+            ConfigPush.supersede_pending.is_(True)).order_by(ConfigPush.id)).scalars().all():
+        supersede_in_batches(session, push_id, now)
     cutoff = now - datetime.timedelta(days=expiry_days)
     open_ids = session.execute(select(ConfigPush.id, ConfigPush.pushed_on).where(
         ConfigPush.open_rows > 0).order_by(ConfigPush.id).limit(500)).all()

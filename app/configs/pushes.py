@@ -17,7 +17,7 @@ import json
 
 from sqlalchemy import and_, func, insert, literal, select, update
 
-from app.configs.outcomes import recount
+from app.configs.outcomes import supersede
 from app.configs.rules import _N, ConfigError
 from app.configs.tables import ConfigPush, ConfigPushDevice, ConfigTemplate, PushStatus, RowStatus
 from app.models import (
@@ -34,7 +34,9 @@ from app.models import (
 )
 
 FILE_TYPE = "3 Vendor Configuration File"
-SUPERSEDED_TEXT = "Superseded by a newer push."
+# Up to this many devices a push marks older rows "superseded" itself; above, the sweep does
+# (updating 100,000 rows and their commands would cost more than the push).
+SUPERSEDE_INLINE_MAX = 5000
 
 NOT_MANAGED = _N("%(name)s has not authorized its channel to manage its devices: nothing was "
                  "pushed.")
@@ -111,16 +113,16 @@ def new_push(template, *, by=None, acting_as=None, retry_of=None):
 
 
 def push_now(session, push, only_devices=None, now=None):
-    """Write the push: supersede older pending rows of the same devices, queue one Download
-    per target device, one row per device linked to it, and flag the devices. The caller
-    commits (then wakes the online devices). Returns the number of devices."""
+    """Write the push: queue one Download per target device, one row per device linked to it,
+    supersede older pending rows of the same devices (a big push: the sweep does), and flag
+    the devices. Every statement
+    is set-based (INSERT ... SELECT, UPDATE joined to the new rows). The caller commits (then
+    wakes the online devices). Returns the number of devices."""
     now = now or utcnow()
     check_target(session, None if push.enterprise_id else push.channel_id, push.enterprise_id)
     push.status, push.pushed_on = PushStatus.pushed, now
     session.add(push)
     session.flush()
-    targets = select(Device.id).where(_target_devices(push, only_devices))
-    supersede(session, targets, push.id, now)
 
     arguments = json.dumps({"file_type": FILE_TYPE, "push": push.id})
     before = session.execute(select(func.max(DeviceCommand.id))).scalar() or 0
@@ -131,6 +133,7 @@ def push_now(session, push, only_devices=None, now=None):
         select(Device.id, literal("download"), literal(arguments),
                literal(CommandStatus.queued.value), literal(now), literal(push.created_by),
                literal(now), literal(0)).where(_target_devices(push, only_devices))))
+    # The new commands are found by id range and their unique arguments (the push's id).
     count = session.execute(insert(rows).from_select(
         ["push_id", "device_id", "enterprise_id", "command_id", "mac", "model", "status"],
         select(literal(push.id), dc.c.device_id, Device.enterprise_id, dc.c.id, Device.mac,
@@ -138,32 +141,15 @@ def push_now(session, push, only_devices=None, now=None):
         .select_from(dc.join(Device.__table__, Device.id == dc.c.device_id))
         .where(dc.c.id > before, dc.c.kind == "download", dc.c.arguments == arguments)
     )).rowcount
-    session.execute(update(Device).where(Device.id.in_(
-        select(rows.c.device_id).where(rows.c.push_id == push.id)), Device.has_work.is_(False))
+    if count <= SUPERSEDE_INLINE_MAX:
+        supersede(session, push.id, now)
+    else:  # the sweep marks the older rows in batches: the push itself stays fast
+        push.supersede_pending = True
+    session.execute(update(Device).where(
+        Device.id == rows.c.device_id, rows.c.push_id == push.id, Device.has_work.is_(False))
         .values(has_work=True).execution_options(synchronize_session=False))
     push.devices = push.open_rows = count
     return count
-
-
-def supersede(session, targets, push_id, now):
-    """Older pending rows of these devices become "superseded", their still-queued commands
-    fail (a device already fetching keeps its transfer; its row says superseded anyway)."""
-    rows = ConfigPushDevice.__table__
-    pending = and_(rows.c.status == RowStatus.pending.value, rows.c.push_id != push_id,
-                   rows.c.device_id.in_(targets))
-    touched = session.execute(select(rows.c.push_id).where(pending).distinct()).scalars().all()
-    if not touched:
-        return []
-    session.execute(
-        update(DeviceCommand).where(DeviceCommand.status == CommandStatus.queued,
-                                    DeviceCommand.id.in_(select(rows.c.command_id).where(pending)))
-        .values(status=CommandStatus.failed, fault_string=SUPERSEDED_TEXT, finished_on=now,
-                updated_on=now).execution_options(synchronize_session=False))
-    session.execute(update(rows).where(pending).values(
-        status=RowStatus.superseded.value, finished_on=now, fault_string=SUPERSEDED_TEXT))
-    for older in touched:
-        recount(session, older)
-    return touched
 
 
 def retry_failed(session, push, *, by=None, acting_as=None, now=None):

@@ -6,6 +6,7 @@ import enum
 
 from flask_appbuilder import Model
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
@@ -98,6 +99,8 @@ class ConfigPush(Model):
     expired = Column(Integer, nullable=False, default=0)
     superseded = Column(Integer, nullable=False, default=0)
     open_rows = Column(Integer, nullable=False, default=0)  # rows still pending
+    # A big push leaves marking older rows "superseded" to the sweep (outcomes.supersede).
+    supersede_pending = Column(Boolean, nullable=False, default=False)
     __table_args__ = (
         Index("ix_config_push_channel", "channel_id", "created_on"),
         Index("ix_config_push_enterprise", "enterprise_id", "created_on"),
@@ -135,5 +138,4 @@ class ConfigPushDevice(Model):
         Index("ix_config_push_device_push", "push_id", "status", "id"),
         Index("ix_config_push_device_device", "device_id", "status"),
         Index("ix_config_push_device_enterprise", "enterprise_id", "push_id"),
-        Index("ix_config_push_device_command", "command_id"),
     )

@@ -63,6 +63,7 @@ def upgrade():
         sa.Column("expired", sa.Integer(), nullable=False),
         sa.Column("superseded", sa.Integer(), nullable=False),
         sa.Column("open_rows", sa.Integer(), nullable=False),
+        sa.Column("supersede_pending", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(["template_id"], ["config_template.id"], ondelete="SET NULL"),
         sa.ForeignKeyConstraint(["channel_id"], ["channel.id"]),
         sa.ForeignKeyConstraint(["enterprise_id"], ["enterprise.id"]),
@@ -98,7 +99,6 @@ def upgrade():
                     ["device_id", "status"])
     op.create_index("ix_config_push_device_enterprise", "config_push_device",
                     ["enterprise_id", "push_id"])
-    op.create_index("ix_config_push_device_command", "config_push_device", ["command_id"])
 
 
 def downgrade():

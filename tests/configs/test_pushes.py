@@ -114,9 +114,25 @@ def test_a_newer_push_supersedes_the_older_row_and_its_queued_command(db_session
         assert row.status == RowStatus.superseded
         command = db_session.get(DeviceCommand, row.command_id)
         assert command.status == CommandStatus.failed
-        assert command.fault_string == pushes.SUPERSEDED_TEXT
+        assert command.fault_string == outcomes.SUPERSEDED_TEXT
     assert second.open_rows == 4
     assert {r.status for r in rows_of(db_session, second.id)} == {RowStatus.pending}
+
+
+def test_a_big_push_leaves_supersession_to_the_sweep(db_session, fresh_tree, monkeypatch):
+    t = fresh_tree
+    first = push(db_session, add_template(db_session, "E1", "x.a = 1\n", enterprise_id=t.E))
+    monkeypatch.setattr(pushes, "SUPERSEDE_INLINE_MAX", 1)  # two devices make a "big" push
+    second = push(db_session, add_template(db_session, "E2", "x.b = 1\n", enterprise_id=t.E))
+    db_session.refresh(first)
+    assert second.supersede_pending and first.open_rows == 2
+    outcomes.sweep_pushes(db_session, 7)
+    db_session.refresh(first)
+    db_session.refresh(second)
+    assert not second.supersede_pending
+    assert (first.superseded, first.open_rows, second.open_rows) == (2, 0, 2)
+    assert {db_session.get(DeviceCommand, r.command_id).status
+            for r in rows_of(db_session, first.id)} == {CommandStatus.failed}
 
 
 def test_outcomes_follow_the_commands_and_retry_pushes_the_failed_again(db_session,
