@@ -140,6 +140,9 @@ def push_now(session, push, only_devices=None, now=None):
                Device.model, literal(RowStatus.pending.value))
         .select_from(dc.join(Device.__table__, Device.id == dc.c.device_id))
         .where(dc.c.id > before, dc.c.kind == "download", dc.c.arguments == arguments)
+        # MariaDB would walk every device and probe its commands; the new commands are one
+        # primary-key range: read it first (measured 1.5 s -> see README at 100,000 devices).
+        .prefix_with("STRAIGHT_JOIN", dialect="mysql")
     )).rowcount
     if count <= SUPERSEDE_INLINE_MAX:
         supersede(session, push.id, now)

@@ -252,3 +252,15 @@ def test_the_device_page_shows_the_effective_configuration(db_session, tree, log
     assert page.status_code == 200 and "device-effective-config" in html
     assert "<code>x.a</code></td><td>2</td><td>From E" in html
     assert "secret" not in html
+
+
+def test_a_deleted_templates_executed_tasks_stay_readable(db_session, tree, login):
+    c = login(tree.c_email, tree.password)
+    template = add_template(db_session, "Gone soon", GOOD, enterprise_id=tree.E)
+    assert c.post(f"/enterpriseconfig/push/{template.id}").status_code == 302
+    push = db_session.execute(select(ConfigPush).where(
+        ConfigPush.template_id == template.id)).scalar_one()
+    assert c.post(f"/enterpriseconfig/delete/{template.id}").status_code == 302
+    page = c.get(f"/executedtask/show/{push.id}")
+    assert page.status_code == 200 and "Gone soon" in page.get_data(as_text=True)
+    assert "Gone soon" in c.get("/executedtask/list/").get_data(as_text=True)
