@@ -48,8 +48,8 @@ def device_ids(session, *enterprise_ids):
 
 
 def test_a_channel_push_reaches_authorized_enterprises_of_its_subtree_only(db_session,
-                                                                          fresh_tree):
-    t = fresh_tree
+                                                                          mtree):
+    t = mtree
     template = add_template(db_session, "A", "x.a = 1\n", channel_id=t.A)
     p = push(db_session, template)
     # E (under C) and EB (under B); never ER (rejected), R (RPS) or SE (another tree)
@@ -92,8 +92,8 @@ def test_frozen_enterprises_and_everything_below_a_frozen_channel_never_receive(
 
 @pytest.mark.parametrize("target", ["ER", "R"])
 def test_an_enterprise_push_to_an_unauthorized_or_rps_enterprise_is_refused(db_session,
-                                                                          fresh_tree, target):
-    t = fresh_tree
+                                                                          mtree, target):
+    t = mtree
     template = add_template(db_session, target, "x.a = 1\n", enterprise_id=getattr(t, target))
     before = db_session.execute(select(ConfigPush.id)).scalars().all()
     with pytest.raises(ConfigError):
@@ -104,8 +104,8 @@ def test_an_enterprise_push_to_an_unauthorized_or_rps_enterprise_is_refused(db_s
         device_ids(db_session, getattr(t, target))))).first()
 
 
-def test_a_newer_push_supersedes_the_older_row_and_its_queued_command(db_session, fresh_tree):
-    t = fresh_tree
+def test_a_newer_push_supersedes_the_older_row_and_its_queued_command(db_session, mtree):
+    t = mtree
     first = push(db_session, add_template(db_session, "E1", "x.a = 1\n", enterprise_id=t.E))
     second = push(db_session, add_template(db_session, "A", "x.b = 1\n", channel_id=t.A))
     db_session.refresh(first)
@@ -119,8 +119,8 @@ def test_a_newer_push_supersedes_the_older_row_and_its_queued_command(db_session
     assert {r.status for r in rows_of(db_session, second.id)} == {RowStatus.pending}
 
 
-def test_a_big_push_leaves_supersession_to_the_sweep(db_session, fresh_tree, monkeypatch):
-    t = fresh_tree
+def test_a_big_push_leaves_supersession_to_the_sweep(db_session, mtree, monkeypatch):
+    t = mtree
     first = push(db_session, add_template(db_session, "E1", "x.a = 1\n", enterprise_id=t.E))
     monkeypatch.setattr(pushes, "SUPERSEDE_INLINE_MAX", 1)  # two devices make a "big" push
     second = push(db_session, add_template(db_session, "E2", "x.b = 1\n", enterprise_id=t.E))
@@ -136,8 +136,8 @@ def test_a_big_push_leaves_supersession_to_the_sweep(db_session, fresh_tree, mon
 
 
 def test_outcomes_follow_the_commands_and_retry_pushes_the_failed_again(db_session,
-                                                                        fresh_tree):
-    t = fresh_tree
+                                                                        mtree):
+    t = mtree
     p = push(db_session, add_template(db_session, "A", "x.a = 1\n", channel_id=t.A))
     rows = rows_of(db_session, p.id)
     ok, bad, never = (db_session.get(DeviceCommand, r.command_id) for r in rows[:3])
@@ -162,8 +162,8 @@ def test_outcomes_follow_the_commands_and_retry_pushes_the_failed_again(db_sessi
     assert [r.device_id for r in rows_of(db_session, again.id)] == [rows[1].device_id]
 
 
-def test_rows_still_pending_expire_after_the_setting(db_session, fresh_tree):
-    t = fresh_tree
+def test_rows_still_pending_expire_after_the_setting(db_session, mtree):
+    t = mtree
     p = push(db_session, add_template(db_session, "E", "x.a = 1\n", enterprise_id=t.E))
     outcomes.sweep_pushes(db_session, 7, now=utcnow() + datetime.timedelta(days=6))
     db_session.refresh(p)
@@ -184,8 +184,8 @@ def _schedule(session, template, minutes=5):
     return p
 
 
-def test_a_timer_task_runs_once_even_with_two_schedulers(app, db_session, fresh_tree):
-    t = fresh_tree
+def test_a_timer_task_runs_once_even_with_two_schedulers(app, db_session, mtree):
+    t = mtree
     p = _schedule(db_session, add_template(db_session, "E", "x.a = 1\n", enterprise_id=t.E))
     assert pushes.run_due_pushes(db_session) == []  # not yet
     later = utcnow() + datetime.timedelta(minutes=6)
@@ -209,8 +209,8 @@ def test_a_timer_task_runs_once_even_with_two_schedulers(app, db_session, fresh_
     assert p.status == PushStatus.pushed and p.devices == 2 == len(rows_of(db_session, p.id))
 
 
-def test_a_cancelled_timer_task_never_runs(db_session, fresh_tree):
-    t = fresh_tree
+def test_a_cancelled_timer_task_never_runs(db_session, mtree):
+    t = mtree
     p = _schedule(db_session, add_template(db_session, "E", "x.a = 1\n", enterprise_id=t.E))
     pushes.cancel(db_session, p)
     db_session.commit()

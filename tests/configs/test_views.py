@@ -22,8 +22,8 @@ def count(session, model):
 
 
 @pytest.fixture
-def tree(fresh_tree):
-    return fresh_tree
+def tree(mtree):
+    return mtree
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def test_add_edit_download_delete_an_enterprise_template(db_session, tree, login
         "action": "save"})
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     template = db_session.execute(select(ConfigTemplate).where(
-        ConfigTemplate.enterprise_id == tree.E)).scalar_one()
+        ConfigTemplate.enterprise_id == tree.E, ConfigTemplate.name == "Office")).scalar_one()
     assert template.body == GOOD and template.model_filter == "SIP-T54W"
     listing = c.get("/enterpriseconfig/list/").get_data(as_text=True)
     assert "Office" in listing and f"{tree.prefix}-E" in listing
@@ -105,7 +105,8 @@ def test_save_and_push_then_the_executed_task(db_session, tree, login):
         "name": "Pushed", "target": tree.E, "body": GOOD, "action": "save_push"})
     assert response.status_code == 302 and "/executedtask/show/" in response.headers["Location"]
     push = db_session.execute(select(ConfigPush).where(
-        ConfigPush.target_name == f"{tree.prefix}-E")).scalar_one()
+        ConfigPush.target_name == f"{tree.prefix}-E",
+        ConfigPush.template_name == "Pushed")).scalar_one()
     assert push.devices == 2 and push.created_by == tree.c_email
     page = c.get(response.headers["Location"]).get_data(as_text=True)
     assert "Pushed" in page and page.count('data-mac="') == 2
@@ -124,7 +125,7 @@ def test_push_asks_naming_the_target_and_a_channel_template_reaches_its_subtree(
                                                   "action": "save"})
     assert response.status_code == 302
     template = db_session.execute(select(ConfigTemplate).where(
-        ConfigTemplate.channel_id == tree.B)).scalar_one()
+        ConfigTemplate.channel_id == tree.B, ConfigTemplate.name == "Chan")).scalar_one()
     question = b.get(f"/channelconfig/push/{template.id}").get_data(as_text=True)
     assert f"Sure to push the configuration to all devices of {tree.prefix}-B?" in question
     assert b.post(f"/channelconfig/push/{template.id}").status_code == 302
@@ -264,3 +265,17 @@ def test_a_deleted_templates_executed_tasks_stay_readable(db_session, tree, logi
     page = c.get(f"/executedtask/show/{push.id}")
     assert page.status_code == 200 and "Gone soon" in page.get_data(as_text=True)
     assert "Gone soon" in c.get("/executedtask/list/").get_data(as_text=True)
+
+
+def test_a_push_made_while_acting_as_a_sub_channel_names_both(db_session, tree, login):
+    a = login(tree.a_email, tree.password)
+    assert a.post(f"/act-as/channel/{tree.C}").status_code == 302
+    response = a.post("/channelconfig/add", data={"name": "As C", "body": GOOD,
+                                                  "action": "save_push"})
+    assert response.status_code == 302
+    push = db_session.execute(select(ConfigPush).where(
+        ConfigPush.template_name == "As C")).scalar_one()
+    assert (push.created_by, push.acting_as, push.channel_id) == (
+        tree.a_email, f"{tree.prefix}-C", tree.C)
+    listing = a.get("/executedtask/list/").get_data(as_text=True)
+    assert f"as {tree.prefix}-C" in listing
