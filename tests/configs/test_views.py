@@ -134,6 +134,10 @@ def test_push_asks_naming_the_target_and_a_channel_template_reaches_its_subtree(
     reached = set(db_session.execute(select(ConfigPushDevice.enterprise_id).where(
         ConfigPushDevice.push_id == push.id)).scalars())
     assert reached == {tree.E, tree.EB}
+    # E's admin sees this push, with E's two rows of the four
+    ent = login(tree.ent_email, tree.password)
+    page = ent.get(f"/executedtask/show/{push.id}").get_data(as_text=True)
+    assert page.count('data-mac="') == 2 and "task-counts" not in page
     # C (below B) does not see B's push; the sibling tree's S neither
     for other in (tree.c_email, tree.s_email):
         browser = login(other, tree.password)
