@@ -2,6 +2,7 @@
 one push's device rows, "Retry failed" and cancelling a timer task. Scoped by queries.py."""
 
 import datetime
+import zoneinfo
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
@@ -38,6 +39,19 @@ def task_state(push):
     if push.status != PushStatus.pushed:
         return push.status.value
     return "running" if push.open_rows else "finished"
+
+
+def scheduled_text(push):
+    """A timer task's moment as it was entered: local time in its zone."""
+    if push.scheduled_for is None:
+        return ""
+    zone = push.time_zone or "UTC"
+    try:
+        local = push.scheduled_for.replace(tzinfo=datetime.UTC).astimezone(
+            zoneinfo.ZoneInfo(zone))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone, local = "UTC", push.scheduled_for
+    return f"{local:%Y-%m-%d %H:%M} ({zone})"
 
 
 def _date(name):
@@ -81,7 +95,7 @@ class ExecutedTaskView(BaseView):
             has_next=has_next, since=request.args.get("since", "")[:10] if since else "",
             until=request.args.get("until", "")[:10] if until else "",
             sort="oldest" if oldest_first else "newest", labels=TASK_STATUS_LABELS,
-            state=task_state, can_cancel=self._can("can_cancel"))
+            state=task_state, scheduled=scheduled_text, can_cancel=self._can("can_cancel"))
 
     @expose("/show/<pk>", methods=["GET"])
     @has_access
@@ -100,7 +114,7 @@ class ExecutedTaskView(BaseView):
         return self.render_template(
             "configs/task.html", push=push, rows=rows, total=total, status=status,
             page=page, has_next=page * queries.PAGE_SIZE < total, labels=ROW_STATUS_LABELS,
-            state_label=TASK_STATUS_LABELS[task_state(push)],
+            state_label=TASK_STATUS_LABELS[task_state(push)], scheduled=scheduled_text(push),
             own_rows_only=principal.kind == AccountKind.enterprise,
             can_retry=self._can("can_retry") and push.failed > 0,
             can_cancel=self._can("can_cancel") and push.status == PushStatus.scheduled)

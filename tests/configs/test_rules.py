@@ -104,3 +104,11 @@ def test_names_and_download_names():
 def test_stored_body_gets_the_version_header_and_unix_line_ends():
     assert rules.normalized_body("a.b = 1\r\nc.d = 2") == "#!version:1.0.0.1\na.b = 1\nc.d = 2\n"
     assert rules.normalized_body("#!version:1.0.0.1\na.b = 1\n").count("#!version") == 1
+
+
+def test_a_value_cannot_refer_to_a_setting_or_to_itself():
+    # only the built-in variables exist: {{x.y}} naming a setting (even its own) is unknown
+    assert errors_of("x.y = {{x.y}}\n") == [(1, rules.UNKNOWN_VARIABLE)]
+    assert errors_of("a.b = 1\nx.y = {{a.b}}\n") == [(2, rules.UNKNOWN_VARIABLE)]
+    # a value holding braces is replaced once: what a variable puts in is never expanded
+    assert rules.resolve_value("{{serial}}", {"serial": "{{serial}}"}) == "{{serial}}"

@@ -159,6 +159,7 @@ def test_a_timer_task_is_listed_and_can_be_cancelled(db_session, tree, login):
     assert count(db_session, ConfigPushDevice) >= 0 and push.devices == 0
     listing = c.get("/executedtask/list/?status=scheduled").get_data(as_text=True)
     assert f'data-id="{push.id}"' in listing
+    assert f"{local:%Y-%m-%d %H:%M} (Asia/Shanghai)" in listing
     assert c.post(f"/executedtask/cancel/{push.id}").status_code == 302
     db_session.refresh(push)
     assert push.status == PushStatus.cancelled
