@@ -33,8 +33,12 @@ def test_write_see_a_line_error_fix_save_and_push(page_as):
     assert "this line is wrong" in page.evaluate("() => window.templateEditor.getValue()")
     expect(page.locator(".cfg-error-line")).to_have_count(1)
 
-    page.evaluate("""() => window.templateEditor.setValue(
-        "#!version:1.0.0.1\\naccount.1.label = {{mac}}\\nfeatures.dnd.enable = 1\\n")""")
+    # fixing the marked line clears its mark
+    page.evaluate("""() => window.templateEditor.replaceRange(
+        "features.dnd.enable = 1", {line: 2, ch: 0}, {line: 2, ch: 18})""")
+    expect(page.locator(".cfg-error-note")).to_have_count(0)
+    assert page.evaluate("() => window.templateEditor.getValue()") == (
+        "#!version:1.0.0.1\naccount.1.label = {{mac}}\nfeatures.dnd.enable = 1\n")
     questions = []
 
     def answer(dialog):
