@@ -115,9 +115,9 @@ def new_push(template, *, by=None, acting_as=None, retry_of=None):
 def push_now(session, push, only_devices=None, now=None):
     """Write the push: queue one Download per target device, one row per device linked to it,
     supersede older pending rows of the same devices (a big push: the sweep does), and flag
-    the devices. Every statement
-    is set-based (INSERT ... SELECT, UPDATE joined to the new rows). The caller commits (then
-    wakes the online devices). Returns the number of devices."""
+    the devices. Every statement is set-based (INSERT ... SELECT, UPDATE joined to the new
+    rows). The caller commits (then wakes the online devices). Returns the number of
+    devices."""
     now = now or utcnow()
     check_target(session, None if push.enterprise_id else push.channel_id, push.enterprise_id)
     push.status, push.pushed_on = PushStatus.pushed, now
