@@ -164,7 +164,8 @@ def push_list(session, principal, *, q="", status="", since=None, until=None, pa
 
 def push_rows(session, principal, push, *, status="", page=1):
     """(rows, total) of one task's device rows for the principal: ids first through the
-    (push_id, status, id) index, then those rows (a deep page stays cheap)."""
+    (push_id, id) or (push_id, status, id) index, then those rows (a deep page stays
+    cheap)."""
     rows = ConfigPushDevice
     condition = [rows.push_id == push.id]
     if status in RowStatus.__members__:

@@ -135,7 +135,9 @@ class ConfigPushDevice(Model):
     fault_string = Column(String(512), nullable=True)
     finished_on = Column(DateTime, nullable=True)
     __table_args__ = (
-        Index("ix_config_push_device_push", "push_id", "status", "id"),
+        # a task's rows in order (its pages), and one status of them (the status filter)
+        Index("ix_config_push_device_push", "push_id", "id"),
+        Index("ix_config_push_device_push_status", "push_id", "status", "id"),
         Index("ix_config_push_device_device", "device_id", "status"),
         Index("ix_config_push_device_enterprise", "enterprise_id", "push_id"),
     )

@@ -93,7 +93,8 @@ def upgrade():
         sa.ForeignKeyConstraint(["push_id"], ["config_push.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
     )
-    op.create_index("ix_config_push_device_push", "config_push_device",
+    op.create_index("ix_config_push_device_push", "config_push_device", ["push_id", "id"])
+    op.create_index("ix_config_push_device_push_status", "config_push_device",
                     ["push_id", "status", "id"])
     op.create_index("ix_config_push_device_device", "config_push_device",
                     ["device_id", "status"])
