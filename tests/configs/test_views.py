@@ -284,3 +284,17 @@ def test_a_push_made_while_acting_as_a_sub_channel_names_both(db_session, tree, 
         tree.a_email, f"{tree.prefix}-C", tree.C)
     listing = a.get("/executedtask/list/").get_data(as_text=True)
     assert f"as {tree.prefix}-C" in listing
+
+
+def test_a_sub_account_manages_the_channel_templates_of_its_granted_channel_only(
+        db_session, tree, login):
+    sub = login(tree.sub_email, tree.password)
+    before = count(db_session, ConfigTemplate)
+    assert sub.post("/channelconfig/add", data={"name": "Of A", "target": tree.A,
+                                                "body": GOOD}).status_code == 404
+    assert count(db_session, ConfigTemplate) == before
+    response = sub.post("/channelconfig/add", data={"name": "Of B", "target": tree.B,
+                                                    "body": GOOD, "action": "save"})
+    assert response.status_code == 302
+    assert db_session.execute(select(ConfigTemplate.channel_id).where(
+        ConfigTemplate.name == "Of B")).scalar_one() == tree.B
