@@ -6,14 +6,15 @@ from flask import current_app
 
 from app.configs.outcomes import sweep_pushes
 from app.configs.pushes import run_due_pushes
-from app.configs.wake import wake_push
+from app.configs.wake import wake_in_background
 from app.extensions import db
 
 
 def sweep_configs_job():
     app = current_app._get_current_object()
     for push_id in run_due_pushes(db.session):
-        wake_push(app, push_id)  # already in the scheduler's thread: no request waits
+        # in the background: unreachable devices must not hold the scheduler's other jobs
+        wake_in_background(app, push_id)
     sweep_pushes(db.session, app.config["CONFIG_PUSH_EXPIRY_DAYS"])
 
 
