@@ -8,15 +8,19 @@
 """
 
 import datetime
+from dataclasses import dataclass
 
 from sqlalchemy import exists, false, func, or_, select
 
+from app.configs.outcomes import outcome_of
 from app.configs.tables import ConfigPush, ConfigPushDevice, ConfigTemplate, PushStatus, RowStatus
 from app.core import scope
 from app.models import (
     AccountGrant,
     AccountKind,
     Channel,
+    CommandStatus,
+    DeviceCommand,
     Enterprise,
     PermissionType,
 )
@@ -162,6 +166,38 @@ def push_list(session, principal, *, q="", status="", since=None, until=None, pa
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
 
 
+@dataclass(frozen=True)
+class RowView:
+    """A device row as shown: a pending row whose command has finished shows its outcome
+    already (the sweep writes it into the row and the task's counters)."""
+
+    mac: str | None
+    model: str
+    status: RowStatus
+    fault_code: int | None
+    fault_string: str | None
+    finished_on: datetime.datetime | None
+
+
+def _with_live_outcomes(session, found):
+    pending = [r.command_id for r in found if r.status == RowStatus.pending and r.command_id]
+    commands = {c.id: c for c in session.execute(
+        select(DeviceCommand.id, DeviceCommand.status, DeviceCommand.fault_code,
+               DeviceCommand.fault_string, DeviceCommand.finished_on)
+        .where(DeviceCommand.id.in_(pending))).all()} if pending else {}
+    shown = []
+    for row in found:
+        status, code, text, when = (row.status, row.fault_code, row.fault_string,
+                                    row.finished_on)
+        command = commands.get(row.command_id) if row.status == RowStatus.pending else None
+        outcome = command and outcome_of(CommandStatus(command.status), command.fault_code,
+                                         command.fault_string)
+        if outcome:
+            (status, code, text), when = outcome, command.finished_on
+        shown.append(RowView(row.mac, row.model, RowStatus(status), code, text, when))
+    return shown
+
+
 def push_rows(session, principal, push, *, status="", page=1):
     """(rows, total) of one task's device rows for the principal: ids first through the
     (push_id, id) or (push_id, status, id) index, then those rows (a deep page stays
@@ -177,6 +213,7 @@ def push_rows(session, principal, push, *, status="", page=1):
                           .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).scalars().all()
     found = session.execute(select(rows).where(rows.id.in_(ids)).order_by(rows.id)
                             ).scalars().all() if ids else []
+    found = _with_live_outcomes(session, found)
     if own is None:
         counts = {"": push.devices, "pending": push.open_rows, "success": push.succeeded,
                   "failed": push.failed, "expired": push.expired,

@@ -10,17 +10,13 @@ from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from app.configs import outcomes, pushes, queries, rules
+from app.configs import pushes, queries, rules
 from app.configs.tables import PushStatus, RowStatus
 from app.configs.views import actor, message, page_arg
 from app.configs.wake import wake_in_background
 from app.core import scope
 from app.extensions import db
 from app.models import AccountKind
-
-# A push with fewer pending rows than this is brought up to date when its page opens; a
-# bigger one is left to the scheduler's sweep (the page must stay fast at 100,000 rows).
-SYNC_ON_VIEW_MAX = 2000
 
 TASK_STATUS_LABELS = {
     "scheduled": _l("Scheduled"), "running": _l("In progress"), "finished": _l("Finished"),
@@ -100,11 +96,7 @@ class ExecutedTaskView(BaseView):
     @expose("/show/<pk>", methods=["GET"])
     @has_access
     def show(self, pk):
-        push = self._push_or_404(pk)
-        if 0 < push.open_rows <= SYNC_ON_VIEW_MAX:
-            if outcomes.sync_push(db.session, push.id):
-                db.session.commit()
-                db.session.refresh(push)
+        push = self._push_or_404(pk)  # read only: the sweep writes outcomes and counters
         status = request.args.get("status", "")
         status = status if status in RowStatus.__members__ else ""
         page = page_arg()

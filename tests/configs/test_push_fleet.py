@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
+from app.configs import outcomes
 from app.configs.tables import ConfigPush, ConfigPushDevice, RowStatus
 from app.device_ops.simulator.fleet import Fleet
 from app.extensions import db
@@ -65,7 +66,8 @@ def test_phones_fetch_the_pushed_configuration_and_one_faults(app, server, sessi
         macs = [p.mac for p in fleet.phones]
 
         def finished():
-            c.get(task_url)  # the task's page carries finished commands into its rows
+            outcomes.sync_push(session, push_id)  # what the scheduler's sweep does
+            session.commit()
             session.expire_all()
             pending = session.execute(select(ConfigPushDevice.id).where(
                 ConfigPushDevice.push_id == push_id, ConfigPushDevice.mac.in_(macs),

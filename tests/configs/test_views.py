@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.configs import outcomes
 from app.configs.tables import ConfigPush, ConfigPushDevice, ConfigTemplate, PushStatus
 from app.extensions import db
 from app.models import Device, DeviceCommand
@@ -237,6 +238,11 @@ def test_retry_failed_over_http(db_session, tree, login):
         ConfigPushDevice.push_id == push.id)).scalars().first()
     commands.finish(db_session.get(DeviceCommand, row.command_id), CommandStatus.failed,
                     fault_code=9010, fault_string="Download failure")
+    db_session.commit()
+    # the row shows the failure at once; the sweep then writes it (and the counters)
+    live = c.get(f"/executedtask/show/{push.id}").get_data(as_text=True)
+    assert "9010 Download failure" in live
+    outcomes.sync_push(db_session, push.id)
     db_session.commit()
     page = c.get(f"/executedtask/show/{push.id}?status=failed").get_data(as_text=True)
     assert "9010 Download failure" in page and page.count('data-mac="') == 1
