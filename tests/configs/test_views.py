@@ -215,6 +215,9 @@ def test_another_trees_ids_answer_404_and_change_nothing(db_session, tree, login
             count(db_session, DeviceCommand)) == (templates, pushes_, commands_)
     db_session.refresh(mine)
     assert mine.name == "Mine"
+    # the target search offers only the sibling tree's own enterprises
+    names = [r["text"] for r in s.get("/enterpriseconfig/targets?q=").get_json()["results"]]
+    assert names and all(name.startswith(f"{tree.prefix}-S") for name in names)
     # the sibling tree's enterprise admin and an RPS admin see none of it
     ent_rps = login(tree.rps_email, tree.password)
     assert ent_rps.get(f"/executedtask/show/{push.id}").status_code in (403, 404)
