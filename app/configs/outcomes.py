@@ -19,6 +19,7 @@ SUPERSEDED_TEXT = "Superseded by a newer push."
 EXPIRED_TEXT = "The device did not fetch the configuration before the push expired."
 _NEVER_CAME = TIMED_OUT[CommandStatus.queued]
 BATCH = 2000
+SWEEP_MAX = 500  # tasks per kind and tick
 
 _COUNTERS = {RowStatus.success: "succeeded", RowStatus.failed: "failed",
              RowStatus.expired: "expired", RowStatus.superseded: "superseded",
@@ -150,8 +151,14 @@ def sweep_pushes(session, expiry_days, now=None):
             ConfigPush.supersede_pending.is_(True)).order_by(ConfigPush.id)).scalars().all():
         supersede_in_batches(session, push_id, now)
     cutoff = now - datetime.timedelta(days=expiry_days)
-    open_ids = session.execute(select(ConfigPush.id, ConfigPush.pushed_on).where(
-        ConfigPush.open_rows > 0).order_by(ConfigPush.id).limit(500)).all()
+    # The expired first (oldest first), then the newest: many open tasks never starve either.
+    is_open = ConfigPush.open_rows > 0
+    due = session.execute(select(ConfigPush.id, ConfigPush.pushed_on).where(
+        is_open, ConfigPush.pushed_on < cutoff).order_by(ConfigPush.id).limit(SWEEP_MAX)).all()
+    recent = session.execute(select(ConfigPush.id, ConfigPush.pushed_on).where(
+        is_open, ConfigPush.pushed_on >= cutoff).order_by(ConfigPush.id.desc())
+        .limit(SWEEP_MAX)).all()
+    open_ids = list(due) + list(recent)
     for push_id, pushed_on in open_ids:
         sync_push(session, push_id, now)
         if pushed_on is not None and pushed_on < cutoff:
