@@ -608,4 +608,9 @@ class LoginThrottle(Model):
                             unique=True),)
 
 
-from app.configs.tables import ConfigPush, ConfigPushDevice, ConfigTemplate  # noqa: E402,F401
+from app.configs.tables import (  # noqa: E402,F401
+    ConfigChannelZone,
+    ConfigPush,
+    ConfigPushDevice,
+    ConfigTemplate,
+)

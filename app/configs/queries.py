@@ -13,12 +13,20 @@ from dataclasses import dataclass
 from sqlalchemy import exists, false, func, or_, select
 
 from app.configs.outcomes import outcome_of
-from app.configs.tables import ConfigPush, ConfigPushDevice, ConfigTemplate, PushStatus, RowStatus
+from app.configs.tables import (
+    ConfigChannelZone,
+    ConfigPush,
+    ConfigPushDevice,
+    ConfigTemplate,
+    PushStatus,
+    RowStatus,
+)
 from app.core import scope
 from app.models import (
     AccountGrant,
     AccountKind,
     Channel,
+    ChannelClosure,
     CommandStatus,
     DeviceCommand,
     Enterprise,
@@ -102,6 +110,25 @@ def template_list(session, principal, kind, q="", page=1):
     rows = session.execute(query.order_by(ConfigTemplate.id.desc())
                            .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
+def channel_time_zone(session, channel_id):
+    """The time zone of the channel, or of its nearest ancestor that has one; None if none."""
+    if channel_id is None:
+        return None
+    return session.execute(
+        select(ConfigChannelZone.time_zone)
+        .join(ChannelClosure, ChannelClosure.ancestor_id == ConfigChannelZone.channel_id)
+        .where(ChannelClosure.descendant_id == channel_id)
+        .order_by(ChannelClosure.depth).limit(1)).scalar()
+
+
+def set_channel_time_zone(session, channel_id, zone):
+    row = session.get(ConfigChannelZone, channel_id)
+    if row is None:
+        session.add(ConfigChannelZone(channel_id=channel_id, time_zone=zone))
+    else:
+        row.time_zone = zone
 
 
 # --- executed tasks --------------------------------------------------------------------------

@@ -61,6 +61,15 @@ class ConfigTemplate(Model):
     )
 
 
+class ConfigChannelZone(Model):
+    """The time zone a channel's people enter timer tasks in (its sub-channels inherit it)."""
+
+    __tablename__ = "config_channel_zone"
+    channel_id = Column(Integer, ForeignKey("channel.id", ondelete="CASCADE"),
+                        primary_key=True)
+    time_zone = Column(String(64), nullable=False)
+
+
 class PushStatus(str, enum.Enum):
     scheduled = "scheduled"  # a timer task waiting for its time
     cancelled = "cancelled"  # a timer task cancelled before it ran

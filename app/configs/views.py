@@ -46,8 +46,16 @@ def page_arg():
         return 1
 
 
-def time_zone_name(value):
-    """A known IANA zone name, or the default."""
+def default_zone():
+    """The zone timer tasks are entered in: the principal's channel's (or its nearest
+    ancestor's), else CONFIG_TIME_ZONE."""
+    principal = scope.current_principal()
+    zone = queries.channel_time_zone(db.session, principal.channel_id) \
+        if principal.is_channel else None
+    return zone or current_app.config["CONFIG_TIME_ZONE"]
+
+
+def known_zone(value):
     value = (value or "").strip()
     if value and len(value) <= 64:
         try:
@@ -55,7 +63,12 @@ def time_zone_name(value):
             return value
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             pass
-    return current_app.config["CONFIG_TIME_ZONE"]
+    return None
+
+
+def time_zone_name(value):
+    """A known IANA zone name, or the default."""
+    return known_zone(value) or default_zone()
 
 
 def scheduled_moment(text, zone):
@@ -86,7 +99,8 @@ class TemplateViewBase(BaseView):
     base_permissions = ["can_list", "can_add", "can_edit", "can_delete", "can_download",
                         "can_push"]
     method_permission_name = {"list": "list", "add": "add", "edit": "edit", "delete": "delete",
-                              "download": "download", "push": "push", "targets": "list"}
+                              "download": "download", "push": "push", "targets": "list",
+                              "timezone": "edit"}
 
     # -- lookups (scope) ----------------------------------------------------------------------
     def _principal(self):
@@ -123,9 +137,11 @@ class TemplateViewBase(BaseView):
         page = page_arg()
         rows, has_next = queries.template_list(db.session, self._principal(), self.kind, q,
                                                page)
+        fixed = self._fixed_target()
         return self.render_template(
             "configs/templates.html", title=self.title, kind=self.kind, rows=rows, q=q,
-            page=page, has_next=has_next,
+            page=page, has_next=has_next, zone_channel=fixed,
+            zone=default_zone() if fixed else None, zones=zone_names() if fixed else [],
             can={p: self._can("can_" + p) for p in ("add", "edit", "delete", "download",
                                                      "push")})
 
@@ -170,7 +186,7 @@ class TemplateViewBase(BaseView):
         fixed = self._fixed_target()
         values = {"name": "", "model_filter": "", "body": rules.VERSION_LINE + "\n",
                   "target": fixed.id if fixed else request.args.get("target", ""),
-                  "push_at": "", "time_zone": current_app.config["CONFIG_TIME_ZONE"]}
+                  "push_at": "", "time_zone": default_zone()}
         if template is not None:
             values.update(name=template.name, model_filter=template.model_filter,
                           body=template.body,
@@ -307,6 +323,23 @@ class TemplateViewBase(BaseView):
                           name=template.name, n=push.devices, target=push.target_name),
                   "success")
         return redirect(url_for("ExecutedTaskView.show", pk=push.id))
+
+    @expose("/timezone", methods=["POST"])
+    @has_access
+    def timezone(self):
+        """Set the time zone of the principal's own channel (Channel Configuration only)."""
+        channel = self._fixed_target()
+        zone = known_zone(request.form.get("time_zone"))
+        if channel is None:
+            abort(404)
+        if zone is None:
+            flash(gettext("Choose a time zone."), "danger")
+        else:
+            queries.set_channel_time_zone(db.session, channel.id, zone)
+            db.session.commit()
+            flash(gettext("Timer tasks of %(name)s are now entered in %(zone)s.",
+                          name=channel.name, zone=zone), "success")
+        return redirect(url_for(".list"))
 
     # -- download / delete --------------------------------------------------------------------
     @expose("/download/<pk>", methods=["GET"])

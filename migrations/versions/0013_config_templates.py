@@ -1,4 +1,4 @@
-"""Configuration templates, pushes (executed tasks) and their device rows
+"""Configuration templates, pushes (executed tasks) and their device rows, channels' time zones
 
 Revision ID: 0013_config_templates
 Revises: 0010_server_sessions
@@ -38,6 +38,13 @@ def upgrade():
     )
     op.create_index("ix_config_template_channel", "config_template", ["channel_id", "id"])
     op.create_index("ix_config_template_enterprise", "config_template", ["enterprise_id", "id"])
+    op.create_table(
+        "config_channel_zone",
+        sa.Column("channel_id", sa.Integer(), nullable=False),
+        sa.Column("time_zone", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(["channel_id"], ["channel.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("channel_id"),
+    )
     op.create_table(
         "config_push",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -105,4 +112,5 @@ def upgrade():
 def downgrade():
     op.drop_table("config_push_device")
     op.drop_table("config_push")
+    op.drop_table("config_channel_zone")
     op.drop_table("config_template")

@@ -307,3 +307,26 @@ def test_a_sub_account_manages_the_channel_templates_of_its_granted_channel_only
     assert response.status_code == 302
     assert db_session.execute(select(ConfigTemplate.channel_id).where(
         ConfigTemplate.name == "Of B")).scalar_one() == tree.B
+
+
+def test_timer_tasks_are_entered_in_the_channels_time_zone(db_session, fresh_tree, login):
+    t = fresh_tree
+    b = login(t.b_email, t.password)
+    assert b.post("/channelconfig/timezone", data={"time_zone": "Nowhere/Atlantis"},
+                  follow_redirects=True).status_code == 200
+    assert b.post("/channelconfig/timezone",
+                  data={"time_zone": "Asia/Shanghai"}).status_code == 302
+    # C, below B, has none of its own: it enters times in B's zone
+    c = login(t.c_email, t.password)
+    template = add_template(db_session, "Zoned", GOOD, enterprise_id=t.E)
+    form = c.get(f"/enterpriseconfig/push/{template.id}").get_data(as_text=True)
+    assert '<option value="Asia/Shanghai" selected>' in form
+    assert c.post(f"/enterpriseconfig/push/{template.id}",
+                  data={"push_at": "2099-01-01T08:00"}).status_code == 302
+    push = db_session.execute(select(ConfigPush).where(
+        ConfigPush.template_id == template.id)).scalar_one()
+    assert push.time_zone == "Asia/Shanghai"
+    assert push.scheduled_for == datetime.datetime(2099, 1, 1, 0, 0)
+    # only a channel's own people set its zone
+    sub = login(t.sub_email, t.password)
+    assert sub.post("/channelconfig/timezone", data={"time_zone": "UTC"}).status_code == 404
