@@ -330,3 +330,18 @@ def test_timer_tasks_are_entered_in_the_channels_time_zone(db_session, fresh_tre
     # only a channel's own people set its zone
     sub = login(t.sub_email, t.password)
     assert sub.post("/channelconfig/timezone", data={"time_zone": "UTC"}).status_code == 404
+
+
+def test_save_and_push_to_an_unauthorized_enterprise_saves_and_says_why_not_pushed(
+        db_session, tree, login):
+    c = login(tree.c_email, tree.password)
+    pushes_before = count(db_session, ConfigPush)
+    response = c.post("/enterpriseconfig/add", data={
+        "name": "Saved only", "target": tree.ER, "body": GOOD, "action": "save_push"},
+        follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "Saved only was saved but not pushed." in html
+    assert "has not authorized its channel" in html
+    assert db_session.execute(select(ConfigTemplate.id).where(
+        ConfigTemplate.name == "Saved only")).first()
+    assert count(db_session, ConfigPush) == pushes_before
