@@ -180,6 +180,15 @@ CONNECTION_REQUEST_TIMEOUT = float(_env("CONNECTION_REQUEST_TIMEOUT", 5))
 # simulated phones on 127.0.0.1).
 CONNECTION_REQUEST_NETWORKS = _env("CONNECTION_REQUEST_NETWORKS", "")
 CONNECTION_REQUEST_ALLOW_LOOPBACK = _env_bool("CONNECTION_REQUEST_ALLOW_LOOPBACK", False)
+# Configuration pushes (app/configs/). A device's row of a push still pending after this many
+# days expires; the sweep (finished commands -> rows, expiry, timer tasks) runs this often.
+CONFIG_PUSH_EXPIRY_DAYS = _env_int("CONFIG_PUSH_EXPIRY_DAYS", 7)
+CONFIG_SWEEP_SECONDS = _env_int("CONFIG_SWEEP_SECONDS", 30)
+# After a push, at most this many online devices get a connection request (in the background);
+# the others fetch at their next periodic contact.
+CONFIG_PUSH_WAKE_MAX = _env_int("CONFIG_PUSH_WAKE_MAX", 500)
+# The time zone timer tasks are entered in when the channel has none of its own (IANA name).
+CONFIG_TIME_ZONE = _env("CONFIG_TIME_ZONE", "UTC")
 # `scripts/run.sh` starts this many simulated phones against the local ACS; 0 turns it off.
 DEMO_FLEET_SIZE = _env_int("DEMO_FLEET_SIZE", 20)
 

@@ -5,6 +5,8 @@ create_app() alone; the screens live in their domain packages, their base in app
 from flask_babel import lazy_gettext as _l
 
 from app.accounts.views import AccountSettingsView, PasswordRecoveryView
+from app.configs.task_views import ExecutedTaskView
+from app.configs.views import ChannelConfigView, EnterpriseConfigView
 from app.device_ops.views import DeviceAccessView, DeviceModelView
 from app.exports.views import ExportView
 from app.orders.settings_views import OrderLimitModelView, PackageModelView
@@ -62,6 +64,16 @@ def register_views(appbuilder):
                         label=_l("RPS Device"), category="Device Management")
     appbuilder.add_view(DeviceAccessView, "Device Access", icon="fa-key",
                         label=_l("Device Access"), category="Device Management")
+
+    # --- Device Configuration (chapter 4, "Managing Configuration") ----------------------------
+    config_menu = {"category": "Device Configuration", "category_label": _l("Device Configuration"),
+                   "category_icon": "fa-sliders"}
+    appbuilder.add_view(EnterpriseConfigView, "Enterprise Configuration", icon="fa-building-o",
+                        label=_l("Enterprise Configuration"), **config_menu)
+    appbuilder.add_view(ChannelConfigView, "Channel Configuration", icon="fa-sitemap",
+                        label=_l("Channel Configuration"), **config_menu)
+    appbuilder.add_view(ExecutedTaskView, "Executed Task", icon="fa-tasks",
+                        label=_l("Executed Task"), **config_menu)
 
     # --- Orders: Order Management, Statement Management, the vendor's settings (ch. 7, 8) ------
     orders_menu = {"category": "Orders", "category_label": _l("Orders"),

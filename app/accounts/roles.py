@@ -29,6 +29,14 @@ _ORDERS = [
     ("(Order Management|Statement Management|Exports)", "menu_access"),
 ]
 
+# Device Configuration (spec chapter 4): templates, Save and Push, executed tasks.
+_CONFIGS = [
+    ("(EnterpriseConfigView|ChannelConfigView)", "can_(list|add|edit|delete|download|push)"),
+    ("ExecutedTaskView", "can_(list|show|retry|cancel)"),
+    ("Device Configuration", "menu_access"),
+    ("(Enterprise Configuration|Channel Configuration|Executed Task)", "menu_access"),
+]
+
 ROLE_DEFINITIONS = {
     CHANNEL_ADMIN: _OWN_ACCOUNT
     + [
@@ -47,6 +55,7 @@ ROLE_DEFINITIONS = {
         ("Device Access", "menu_access"),
         ("RPS Device", "menu_access"),
     ]
+    + _CONFIGS
     + _ORDERS,
     # Orders and statements only.
     CHANNEL_FINANCE: _OWN_ACCOUNT + _ORDERS,
@@ -67,6 +76,9 @@ ROLE_DEFINITIONS = {
         ("AuthorizationView", "can_(channels|prompt|answer)"),
         ("(Device Management|System Management)", "menu_access"),
         ("(Platform Device|Device Access|Operation Log|Authorized Channels)", "menu_access"),
+        # The pushes that reached its own devices (read only).
+        ("ExecutedTaskView", "can_(list|show)"),
+        ("(Device Configuration|Executed Task)", "menu_access"),
     ],
     RPS_ENTERPRISE_ADMIN: _OWN_ACCOUNT
     + [

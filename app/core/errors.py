@@ -11,6 +11,7 @@ MESSAGES = {
     403: _l("You do not have permission to open this page."),
     404: _l("There is nothing here, or it is not yours to see."),
     405: _l("This address does not accept that kind of request."),
+    413: _l("What you sent is too large; nothing was saved."),
     429: _l("Too many attempts. Wait a moment and try again."),
     500: _l("Something went wrong on our side; it has been logged. Try again in a moment."),
 }

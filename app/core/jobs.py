@@ -97,6 +97,8 @@ def register_builtin_jobs(registry, config):
     register_device_jobs(registry, config)
     from app.system.jobs import register_system_jobs  # the operation log's retention
     register_system_jobs(registry, config)
+    from app.configs.jobs import register_config_jobs  # timer tasks, push outcomes, expiry
+    register_config_jobs(registry, config)
 
 
 def register_extra_jobs(registry, spec):

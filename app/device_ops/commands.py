@@ -252,6 +252,8 @@ def finish(command, status, *, result=None, fault_code=None, fault_string=None, 
     command.fault_string = (fault_string or "")[:512] or None
 
 
+PUSH_MARK = '%"push": %'  # the arguments of a configuration push's Download
+
 TIMED_OUT = {
     CommandStatus.queued: "The device did not connect in time to run this command.",
     CommandStatus.sent: "The device did not answer this command.",
@@ -267,10 +269,13 @@ def expire_commands(session, timeout_seconds, now=None):
     cutoff = now - datetime.timedelta(seconds=timeout_seconds)
     failed = 0
     for status, message in TIMED_OUT.items():
-        ids = session.execute(
-            select(DeviceCommand.id).where(DeviceCommand.status == status,
-                                           DeviceCommand.updated_on < cutoff).limit(1000)
-        ).scalars().all()
+        query = select(DeviceCommand.id).where(DeviceCommand.status == status,
+                                               DeviceCommand.updated_on < cutoff)
+        if status == CommandStatus.queued:
+            # A configuration push waits for offline devices its own expiry
+            # (CONFIG_PUSH_EXPIRY_DAYS, app/configs/outcomes.py), not this timeout.
+            query = query.where(DeviceCommand.arguments.not_like(PUSH_MARK))
+        ids = session.execute(query.limit(1000)).scalars().all()
         for command_id in ids:
             failed += session.execute(
                 update(DeviceCommand).where(DeviceCommand.id == command_id,

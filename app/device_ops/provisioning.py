@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import select
 
+from app.configs.effective import template_settings
 from app.device_ops import auth, yealink_cfg
 from app.extensions import db
 from app.models import Device, Enterprise, InvalidMac, PermissionType, Status, normalize_mac
@@ -84,6 +85,7 @@ def device_file_text(session, device, acs_url, config):
     """The text of ``<mac>.cfg`` for ``device`` (also what a Download of the device's own
     provisioning file fetches from its one-time URL): one function for both."""
     pairs = yealink_cfg.effective_settings(device, device.enterprise, acs_url, config)
+    pairs += template_settings(session, device)  # the configuration templates' merge
     return yealink_cfg.render_cfg(pairs)
 
 

@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import case, false, literal_column, select
 
+from app.configs.effective import effective_configuration
 from app.core import scope
 from app.core.listing import Col, ListFilter, like_pattern
 from app.core.scoped_view import ScopedInterface
@@ -338,6 +339,7 @@ class DeviceModelView(FastScopedModelView):
                                             for k in commands.USER_KINDS],
             download_types=commands.DOWNLOAD_TYPES, upload_types=commands.UPLOAD_TYPES,
             values=values or {"connect_now": True}, open_kind=open_kind or "get_parameters",
+            effective=effective_configuration(db.session, device),
             list_url=url_for(".list")), status
 
     # -- commands ---------------------------------------------------------------------------

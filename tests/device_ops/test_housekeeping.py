@@ -103,3 +103,22 @@ def test_the_parameter_cache_keeps_the_latest_names_only(app, db_session, fresh_
     assert len(known) == rpc.MAX_PARAMETERS
     assert "Device.X.5.99" in known and known["Device.X.0.0"] == "again"
     assert "Device.X.0.1" not in known  # the oldest went first
+
+
+def test_a_queued_configuration_push_outlives_the_command_timeout(app, db_session, fresh_tree):
+    """An offline device gets its pushed configuration at its next session within the push's
+    own expiry (days), not the one-hour command timeout; other queued commands still fail."""
+    device = _device_of(db_session, fresh_tree.E)
+    old = utcnow() - datetime.timedelta(hours=2)
+    push = DeviceCommand(device_id=device.id, kind="download", status=CommandStatus.queued,
+                         updated_on=old, arguments=json.dumps(
+                             {"file_type": "3 Vendor Configuration File", "push": 7}))
+    reboot = DeviceCommand(device_id=device.id, kind="reboot", status=CommandStatus.queued,
+                           updated_on=old)
+    db_session.add_all([push, reboot])
+    db_session.commit()
+    with app.app_context():
+        commands.expire_commands(db.session, 3600)
+    db_session.commit()
+    assert db_session.get(DeviceCommand, push.id).status == CommandStatus.queued
+    assert db_session.get(DeviceCommand, reboot.id).status == CommandStatus.failed
