@@ -589,10 +589,10 @@ class DeviceCommand(Model):
 
 # Tables kept in their domain's package; imported here so Alembic sees every table.
 from app.accounts.models import LoginThrottle, ServerSession  # noqa: E402,F401
-from app.core.outbox_models import OutboxAttachment  # noqa: E402,F401
 from app.configs.tables import (  # noqa: E402,F401
     ConfigChannelZone,
     ConfigPush,
     ConfigPushDevice,
     ConfigTemplate,
 )
+from app.core.outbox_models import OutboxAttachment  # noqa: E402,F401

@@ -15,6 +15,7 @@ from werkzeug.serving import make_server
 
 from app.configs import outcomes
 from app.configs.tables import ConfigPush, ConfigPushDevice, RowStatus
+from app.device_ops.simulator import transfers
 from app.device_ops.simulator.fleet import Fleet
 from app.extensions import db
 
@@ -42,7 +43,7 @@ def session(app):
 
 
 def test_phones_fetch_the_pushed_configuration_and_one_faults(app, server, session,
-                                                              fresh_tree, login):
+                                                              fresh_tree, login, monkeypatch):
     t = fresh_tree
     with app.app_context():
         give_quota(db.session, t.E, 20)
@@ -53,7 +54,9 @@ def test_phones_fetch_the_pushed_configuration_and_one_faults(app, server, sessi
         assert fleet.run_once(timeout=PATIENCE)
         broken = fleet.phones[2]
         # this phone's file server answers 404: it reports the Download failed (9010)
-        broken._http_transfer = lambda http, method, transfer, data=None: (404, 0)
+        real = transfers._http_transfer
+        monkeypatch.setattr(transfers, "_http_transfer", lambda phone, *args, **kw: (
+            (404, 0) if phone is broken else real(phone, *args, **kw)))
 
         c = login(t.c_email, t.password)
         response = c.post("/enterpriseconfig/add", data={
