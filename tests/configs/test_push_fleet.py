@@ -86,7 +86,7 @@ def test_phones_fetch_the_pushed_configuration_and_one_faults(app, server, sessi
         for phone in fleet.phones[:2]:
             assert rows[phone.mac].status == RowStatus.success
             _url, status, size = phone.downloads[-1]  # the file's URL is the ACS's choice
-            assert status == 200 and size > 0
+            assert status == 200 and size > 0 and "/acs/file/" in _url  # one-time URL
         assert rows[broken.mac].status == RowStatus.failed
         assert rows[broken.mac].fault_code == 9010
         assert "404" in rows[broken.mac].fault_string
