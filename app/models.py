@@ -606,3 +606,16 @@ class LoginThrottle(Model):
     updated_on = Column(DateTime, nullable=False, default=utcnow, index=True)  # pruning
     __table_args__ = (Index("uq_login_throttle_email_address", "email_digest", "address",
                             unique=True),)
+
+
+# The domains' own tables, so the whole schema is visible from here (and to Alembic).
+from app.alarms.models import (  # noqa: E402,F401
+    Alarm,
+    AlarmBellSeen,
+    AlarmDigest,
+    AlarmReceiver,
+    AlarmSetting,
+    AlarmStatus,
+    AlarmType,
+    Severity,
+)
