@@ -609,13 +609,5 @@ class LoginThrottle(Model):
 
 
 # The domains' own tables, so the whole schema is visible from here (and to Alembic).
-from app.alarms.models import (  # noqa: E402,F401
-    Alarm,
-    AlarmBellSeen,
-    AlarmDigest,
-    AlarmReceiver,
-    AlarmSetting,
-    AlarmStatus,
-    AlarmType,
-    Severity,
-)
+from app.alarms.models import (Alarm, AlarmBellSeen, AlarmDigest, AlarmReceiver,  # noqa: E402,F401,I001
+                               AlarmSetting, AlarmStatus, AlarmType, Severity)

@@ -19,7 +19,6 @@ from sqlalchemy import (
 from sqlalchemy.orm import relationship
 
 
-
 # As app/models.py does (which imports this module, so it cannot import that one).
 def utcnow():
     return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)

@@ -23,7 +23,7 @@ from werkzeug.exceptions import ClientDisconnected, SecurityError
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.wrappers import Request, Response
 
-from app.device_ops import auth, inventory, rpc, soap
+from app.device_ops import auth, fault_events, inventory, rpc, soap
 from app.models import CommandStatus, Device, DeviceCommand
 from app.orders.rules import QuotaExceeded
 
@@ -215,7 +215,7 @@ class AcsApp:
                 row = conn.execute(inventory.LOOKUP, {"mac": mac}).first()
             root, need_metrics = inventory.record_inform(conn, row, device_id, inform,
                                                          request.remote_addr)
-        work = row.has_work
+        work = fault_events.on_inform(self, row, device_id, inform) or row.has_work
         codes = inform.event_codes
         if work or row.cr_username is None or "0 BOOTSTRAP" in codes:
             with self.orm() as session:

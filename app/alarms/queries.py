@@ -1,0 +1,121 @@
+"""What the alarm screens read, always through app/core/scope.py: the scope of alarms, the
+bell, the charts and the home page's counts."""
+
+import datetime
+import time
+
+from sqlalchemy import false, func, select
+
+from app.core import scope
+from app.models import Alarm, AlarmBellSeen, AlarmStatus, AlarmType, Device, utcnow
+
+BELL_ROWS = 8
+BELL_NEW_CAP = 99
+BELL_SECONDS = 15  # the bell's figures are this fresh at worst (per user, per process)
+
+
+def visible_alarms(query, principal=None):
+    """Alarms of the enterprises whose devices the principal sees (a channel: only while the
+    enterprise authorizes it, as for the devices themselves)."""
+    principal = principal or scope.current_principal()
+    if principal.kind is None:
+        return query.where(false())
+    ids = scope.device_enterprise_ids(principal)
+    return query if ids is None else query.where(Alarm.enterprise_id.in_(ids))
+
+
+def open_by_severity(session, principal):
+    """{severity: open alarms} in scope, for the home page."""
+    query = visible_alarms(select(Alarm.severity, func.count()).where(
+        Alarm.status != AlarmStatus.cleared), principal).group_by(Alarm.severity)
+    return {(s.value if hasattr(s, "value") else s): n for s, n in session.execute(query)}
+
+
+# --- the bell -------------------------------------------------------------------------------------
+
+_bell_cache = {}  # (database URL, principal) -> (until, Bell)
+_BELL_CACHE_MAX = 5000
+
+
+class Bell:
+    __slots__ = ("rows", "new", "newest_id")
+
+    def __init__(self, rows, new, newest_id):
+        self.rows, self.new, self.newest_id = rows, new, newest_id
+
+
+def bell(session, principal, now=None):
+    """The latest alarms in scope and how many arrived since the user last opened the bell:
+    one query (the seen mark joined in), remembered BELL_SECONDS per user and process."""
+    key = (str(session.get_bind().url), principal)
+    clock = time.monotonic()
+    hit = _bell_cache.get(key)
+    if hit and hit[0] > clock:
+        return hit[1]
+    seen = select(AlarmBellSeen.seen_id).where(
+        AlarmBellSeen.account_id == principal.account_id).scalar_subquery()
+    query = visible_alarms(
+        select(Alarm.id, Alarm.severity, Alarm.last_at, Alarm.count, Device.mac,
+               AlarmType.name_en, AlarmType.name_zh,
+               (Alarm.id > func.coalesce(seen, 0)).label("is_new"))
+        .join(Device, Device.id == Alarm.device_id)
+        .join(AlarmType, AlarmType.id == Alarm.type_id), principal
+    ).order_by(Alarm.id.desc()).limit(BELL_NEW_CAP + 1)
+    rows = session.execute(query).all()
+    new = sum(1 for r in rows if r.is_new)
+    result = Bell(rows[:BELL_ROWS], new, rows[0].id if rows else 0)
+    if len(_bell_cache) >= _BELL_CACHE_MAX:
+        for stale in [k for k, (until, _b) in _bell_cache.items() if until <= clock]:
+            del _bell_cache[stale]
+        if len(_bell_cache) >= _BELL_CACHE_MAX:
+            _bell_cache.clear()
+    _bell_cache[key] = (clock + BELL_SECONDS, result)
+    return result
+
+
+def forget_bell(session, principal):
+    _bell_cache.pop((str(session.get_bind().url), principal), None)
+
+
+def mark_bell_opened(session, principal, newest_id):
+    """The user opened the bell: what it showed is no longer new."""
+    row = session.get(AlarmBellSeen, principal.account_id)
+    if row is None:
+        session.add(AlarmBellSeen(account_id=principal.account_id, seen_id=newest_id,
+                                  opened_on=utcnow()))
+    elif newest_id > row.seen_id:
+        row.seen_id, row.opened_on = newest_id, utcnow()
+    forget_bell(session, principal)
+
+
+# --- charts ---------------------------------------------------------------------------------------
+
+CHART_DAYS = 30
+TOP_TYPES = 10
+
+
+def per_day_by_severity(session, principal, now=None, days=CHART_DAYS):
+    """{(date, severity): alarms first raised that day} over the last ``days`` days."""
+    start = _day_start(now, days)
+    day = func.date(Alarm.first_at)
+    query = visible_alarms(select(day, Alarm.severity, func.count())
+                           .where(Alarm.first_at >= start), principal).group_by(
+        day, Alarm.severity)
+    out = {}
+    for d, severity, n in session.execute(query):
+        d = d if isinstance(d, datetime.date) else datetime.date.fromisoformat(str(d))
+        out[(d, severity.value if hasattr(severity, "value") else severity)] = n
+    return start.date(), out
+
+
+def top_types(session, principal, now=None, days=CHART_DAYS, limit=TOP_TYPES):
+    """[(type id, alarms)] most frequent first, over the last ``days`` days."""
+    query = visible_alarms(select(Alarm.type_id, func.count().label("n"))
+                           .where(Alarm.first_at >= _day_start(now, days)), principal)
+    query = query.group_by(Alarm.type_id).order_by(func.count().desc()).limit(limit)
+    return [(type_id, n) for type_id, n in session.execute(query)]
+
+
+def _day_start(now, days):
+    today = (now or utcnow()).replace(hour=0, minute=0, second=0, microsecond=0)
+    return today - datetime.timedelta(days=days - 1)
