@@ -2,9 +2,12 @@
 create_app() alone; the screens live in their domain packages, their base in app/core/views.py.
 """
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from app.accounts.views import AccountSettingsView, PasswordRecoveryView
+from app.alarms.settings_views import AlarmSettingsView
+from app.alarms.views import AlarmModelView, bell
 from app.device_ops.views import DeviceAccessView, DeviceModelView
 from app.exports.views import ExportView
 from app.orders.settings_views import OrderLimitModelView, PackageModelView
@@ -50,6 +53,14 @@ def register_views(appbuilder):
                         label=_l("RPS Device"), category="Device Management")
     appbuilder.add_view(DeviceAccessView, "Device Access", icon="fa-key",
                         label=_l("Device Access"), category="Device Management")
+
+    # --- Alarm Management (chapter 5); the bell in every page's navbar ------------------------
+    appbuilder.add_view(AlarmSettingsView, "Enterprise Alarm Settings", icon="fa-sliders",
+                        label=_l("Enterprise Alarm Settings"), category="Alarm Management",
+                        category_label=_l("Alarm Management"), category_icon="fa-bell")
+    appbuilder.add_view(AlarmModelView, "Alarms", icon="fa-exclamation-triangle",
+                        label=_l("Alarms"), category="Alarm Management")
+    current_app.jinja_env.globals["alarm_bell"] = bell
 
     # --- Orders: Order Management, Statement Management, the vendor's settings (ch. 7, 8) ------
     orders_menu = {"category": "Orders", "category_label": _l("Orders"),

@@ -27,6 +27,17 @@ _ORDERS = [
     ("(Order Management|Statement Management|Exports)", "menu_access"),
 ]
 
+# Alarm Management (spec chapter 5): the list with its actions; the settings for channels.
+_ALARMS = [
+    ("AlarmModelView", "can_(list|show)|acknowledge|clear"),
+    ("Alarm Management", "menu_access"),
+    ("Alarms", "menu_access"),
+]
+_ALARM_SETTINGS = [
+    ("AlarmSettingsView", "can_(list|edit)"),
+    ("Enterprise Alarm Settings", "menu_access"),
+]
+
 ROLE_DEFINITIONS = {
     CHANNEL_ADMIN: _OWN_ACCOUNT
     + [
@@ -42,6 +53,7 @@ ROLE_DEFINITIONS = {
         ("Device Access", "menu_access"),
         ("RPS Device", "menu_access"),
     ]
+    + _ALARMS + _ALARM_SETTINGS
     + _ORDERS,
     # Orders and statements only.
     CHANNEL_FINANCE: _OWN_ACCOUNT + _ORDERS,
@@ -53,7 +65,8 @@ ROLE_DEFINITIONS = {
         ("AuthorizationView", "can_(channels|prompt|answer)"),
         ("(Device Management|System Management)", "menu_access"),
         ("(Platform Device|Device Access|Operation Log|Authorized Channels)", "menu_access"),
-    ],
+    ]
+    + _ALARMS,
     RPS_ENTERPRISE_ADMIN: _OWN_ACCOUNT
     + [
         ("DeviceModelView", "can_(list|show)"),

@@ -95,6 +95,8 @@ def register_builtin_jobs(registry, config):
     register_export_jobs(registry, config)
     from app.device_ops.jobs import register_device_jobs  # offline marking, timeouts, samples
     register_device_jobs(registry, config)
+    from app.alarms.jobs import register_alarm_jobs  # alarm digests
+    register_alarm_jobs(registry, config)
 
 
 def register_extra_jobs(registry, spec):
