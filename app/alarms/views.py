@@ -247,7 +247,7 @@ class AlarmModelView(FastScopedModelView):
             db.session.rollback()
             abort(404)
         db.session.commit()
-        flash(gettext(done_message, n=n), "success")
+        flash(done_message(n), "success")
         if len(items) == 1 and request.referrer and "/show/" in request.referrer:
             return redirect(url_for(".show", pk=items[0].id))
         return redirect(url_for(".list"))
@@ -255,11 +255,13 @@ class AlarmModelView(FastScopedModelView):
     @action("acknowledge", _l("Acknowledge"), _l("Acknowledge the selected alarms?"),
             "fa-check")
     def acknowledge(self, items):
-        return self._apply(items, rules.acknowledge_alarms, "Acknowledged: %(n)s.")
+        return self._apply(items, rules.acknowledge_alarms,
+                           lambda n: gettext("Acknowledged: %(n)s.", n=n))
 
     @action("clear", _l("Clear"), _l("Clear the selected alarms?"), "fa-eraser")
     def clear(self, items):
-        return self._apply(items, rules.clear_alarms, "Cleared: %(n)s.")
+        return self._apply(items, rules.clear_alarms,
+                           lambda n: gettext("Cleared: %(n)s.", n=n))
 
     # -- charts -------------------------------------------------------------------------------
     @expose("/charts", methods=["GET"])
