@@ -156,12 +156,11 @@ def _entries_to_read(device, params):
         match = _COUNT.match(name)
         if not match:
             continue
-        try:
-            count = int(str(value).strip())
-        except ValueError:
+        text = str(value).strip()
+        # ASCII digits only: int() would take "١" (Arabic-Indic one) or " +1_0".
+        if not (text.isascii() and text.isdigit() and len(text) <= 6):
             continue  # a malformed count announces nothing
-        if not 0 <= count < 10**6:
-            continue
+        count = int(text)
         try:
             before = int(known.get(name, 0))
         except (TypeError, ValueError):
