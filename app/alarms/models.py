@@ -105,6 +105,8 @@ class Alarm(Model):
         Index("ix_alarm_last_at", "last_at", "id"),
         Index("ix_alarm_first_at", "first_at", "id"),
         Index("ix_alarm_log_command", "log_command_id"),
+        # The home page's open alarms by severity, within a scope: index only.
+        Index("ix_alarm_status", "status", "enterprise_id", "severity"),
     )
 
 

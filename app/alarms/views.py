@@ -164,13 +164,25 @@ class AlarmModelView(FastScopedModelView):
             cached = g._ymcs_alarm_enterprise = (pk, chosen)
         return cached[1]
 
+    def list_count(self, session, req):
+        count, capped = super().list_count(session, req)
+        g._ymcs_alarms_many = capped
+        return count, capped
+
     def list_base_query(self):
+        # A big scope's page walks the alarms newest first and checks the scope per row
+        # (queries.walk_newest_first); left alone MariaDB sorted every alarm in scope (1.3 s
+        # for a channel seeing 200k). A small scope keeps the listing's own plan.
+        principal = scope.current_principal()
+        big = principal.is_channel and (g.get("_ymcs_alarms_many") or (
+            request.args and self.scope_is_big(db.session, self.parse_list_request())))
         query = (select(Alarm.id, Alarm.severity, Alarm.status, Alarm.type_id, Alarm.count,
                         Alarm.first_at, Alarm.last_at, Alarm.description, Device.mac,
                         Device.model, Enterprise.name.label("enterprise_name"))
                  .outerjoin(Device, Device.id == Alarm.device_id)
                  .outerjoin(Enterprise, Enterprise.id == Alarm.enterprise_id))
-        return queries.visible_alarms(query)
+        query = queries.visible_alarms(query, principal)
+        return queries.walk_newest_first(query) if big else query
 
     def list_count_query(self):
         return queries.visible_alarms(select(Alarm.id))

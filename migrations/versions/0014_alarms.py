@@ -103,7 +103,8 @@ def upgrade():
                           ("ix_alarm_severity_id", ["severity", "id"]),
                           ("ix_alarm_last_at", ["last_at", "id"]),
                           ("ix_alarm_first_at", ["first_at", "id"]),
-                          ("ix_alarm_log_command", ["log_command_id"])):
+                          ("ix_alarm_log_command", ["log_command_id"]),
+                          ("ix_alarm_status", ["status", "enterprise_id", "severity"])):
         op.create_index(name, "alarm", columns)
     op.create_table(
         "alarm_setting",

@@ -128,3 +128,20 @@ def test_failed_configuration_push_and_silence_are_alarms(db_session, phone):
     inventory.mark_silent_devices_offline(db_session, now=later)
     _device, found = alarms_of(db_session, phone.mac)
     assert found["device_offline"].count == 1
+
+
+def test_simulator_cli_raises_an_alarm(db_session, fresh_tree, acs_url):
+    import subprocess
+    import sys
+
+    give_quota(db_session, fresh_tree.E, 5)
+    user, password = credentials(db_session, fresh_tree.E)
+    prefix = "02" + secrets.token_hex(3)
+    done = subprocess.run(
+        [sys.executable, "-m", "app.device_ops.simulator", "--acs-url", acs_url,
+         "--username", user, "--password", password, "--mac-prefix", prefix,
+         "--raise-alarm", "exit_program", "--raise-alarm", "srtp_failure"],
+        capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    _device, found = alarms_of(db_session, f"{prefix}0001")
+    assert {"exit_program", "srtp_failure"} <= set(found)
