@@ -74,7 +74,9 @@ class Alarm(Model):
     # The device's enterprise when the alarm was raised: scope reaches alarms through it.
     enterprise_id = Column(Integer, ForeignKey("enterprise.id", ondelete="CASCADE"),
                            nullable=False)
-    type_id = Column(Integer, ForeignKey("alarm_type.id"), nullable=False)
+    # No foreign key: the types are seeded, never deleted, and the fast list hides the indexes
+    # of foreign keys from its big pages' plans (the type filter then read 5M rows: 3 s).
+    type_id = Column(Integer, nullable=False)
     severity = Column(_enum(Severity), nullable=False)  # the type's, kept for the filter
     status = Column(_enum(AlarmStatus), nullable=False, default=AlarmStatus.open)
     open_key = Column(String(32), nullable=True, unique=True)
@@ -92,7 +94,7 @@ class Alarm(Model):
 
     device = relationship("Device")
     enterprise = relationship("Enterprise")
-    type = relationship("AlarmType")
+    type = relationship("AlarmType", primaryjoin="foreign(Alarm.type_id) == AlarmType.id")
     log_command = relationship("DeviceCommand")
 
     # Each list filter and sort is indexed with id (keyset pages); scope goes through

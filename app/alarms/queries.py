@@ -24,6 +24,26 @@ def visible_alarms(query, principal=None):
     return query if ids is None else query.where(Alarm.enterprise_id.in_(ids))
 
 
+SCOPE_LIST_MAX = 50  # enterprises a list query names as constants rather than a subquery
+
+
+def listed_alarms(session, query, principal):
+    """visible_alarms for the list's statements: a scope of at most SCOPE_LIST_MAX enterprises
+    is named by its ids (read anew for every request, never cached: an enterprise that
+    withdraws its authorization is gone from the next page). MariaDB then weighs the scope's
+    few rows against a filter's index; with the subquery it walked the type filter's index
+    through 192k alarms of every tenant to find a small channel's 60 (2 s at 5M alarms)."""
+    if principal.kind is None:
+        return query.where(false())
+    subquery = scope.device_enterprise_ids(principal)
+    if subquery is None:
+        return query
+    ids = session.execute(subquery.limit(SCOPE_LIST_MAX + 1)).scalars().all()
+    if len(ids) > SCOPE_LIST_MAX:
+        return query.where(Alarm.enterprise_id.in_(subquery))
+    return query.where(Alarm.enterprise_id.in_(ids)) if ids else query.where(false())
+
+
 def walk_newest_first(query):
     """MySQL/MariaDB: read the alarm table first, in the ORDER BY's order, and the scope's
     subquery once (materialized) instead of flattening it into a join that starts from the
@@ -93,8 +113,10 @@ def bell(session, principal, now=None):
         select(Alarm.id, Alarm.severity, Alarm.last_at, Alarm.count, Device.mac,
                AlarmType.name_en, AlarmType.name_zh,
                (Alarm.id > func.coalesce(seen, 0)).label("is_new"))
-        .join(Device, Device.id == Alarm.device_id)
-        .join(AlarmType, AlarmType.id == Alarm.type_id), principal
+        # LEFT JOINs: the alarm table is read first, newest first (INNER JOINs let MariaDB
+        # start from the 26 types and sort every alarm: 38 s at 5M alarms).
+        .outerjoin(Device, Device.id == Alarm.device_id)
+        .outerjoin(AlarmType, AlarmType.id == Alarm.type_id), principal
     ).order_by(Alarm.id.desc()).limit(BELL_NEW_CAP + 1)
     if scope_is_big(session, principal):
         query = walk_newest_first(query)

@@ -86,14 +86,24 @@ class Strategy:
 class Raised:
     alarm_id: int
     new: bool
+    device_id: int = None
+    enterprise_id: int = None
+    code: str = ""
+    description: str = ""
+    now: object = None
 
 
 _types_cache = {}  # database URL -> {code: TypeInfo}
 _strategy_cache = {}  # (database URL, enterprise id) -> (until, Strategy)
 
 
+def _engine(session):
+    """The engine of an ORM session or of a Core connection (the ACS's autocommit one)."""
+    return session.get_bind() if hasattr(session, "get_bind") else session.engine
+
+
 def _url(session):
-    return str(session.get_bind().url)
+    return str(_engine(session).url)
 
 
 def alarm_types(session):
@@ -101,9 +111,11 @@ def alarm_types(session):
     key = _url(session)
     types = _types_cache.get(key)
     if types is None:
-        rows = session.execute(select(AlarmType).order_by(AlarmType.position)).scalars()
-        types = {t.code: TypeInfo(t.id, t.code, t.severity.value, t.uploads_log, t.name_en,
-                                  t.name_zh) for t in rows}
+        t = AlarmType
+        rows = session.execute(select(t.id, t.code, t.severity, t.uploads_log, t.name_en,
+                                      t.name_zh).order_by(t.position))
+        types = {r.code: TypeInfo(r.id, r.code, getattr(r.severity, "value", r.severity),
+                                  r.uploads_log, r.name_en, r.name_zh) for r in rows}
         if types:
             _types_cache[key] = types
     return types
@@ -118,7 +130,7 @@ def strategy_from_row(row):
         return Strategy()
     codes = None if row.type_codes is None else frozenset(
         c for c in row.type_codes.split(",") if c)
-    return Strategy(enabled=row.enabled, email=row.email_enabled, codes=codes,
+    return Strategy(enabled=bool(row.enabled), email=bool(row.email_enabled), codes=codes,
                     severities=frozenset(s for s in row.severities.split(",") if s))
 
 
@@ -130,8 +142,9 @@ def strategy_of(session, enterprise_id, cached=True):
     hit = _strategy_cache.get(key) if cached else None
     if hit and hit[0] > now:
         return hit[1]
-    row = session.execute(select(AlarmSetting).where(
-        AlarmSetting.enterprise_id == enterprise_id)).scalar()
+    s = AlarmSetting
+    row = session.execute(select(s.enabled, s.email_enabled, s.type_codes, s.severities)
+                          .where(s.enterprise_id == enterprise_id)).first()
     strategy = strategy_from_row(row)
     if len(_strategy_cache) > 10_000:
         _strategy_cache.clear()
@@ -153,7 +166,7 @@ def open_key(device_id, type_id):
 def _upsert(session, values):
     """(alarm id, new?) of the one open row of (device, type), inserted or counted on."""
     table = Alarm.__table__
-    if session.get_bind().dialect.name == "sqlite":
+    if _engine(session).dialect.name == "sqlite":
         stmt = sqlite.insert(table).values(**values)
         stmt = stmt.on_conflict_do_update(
             index_elements=[table.c.open_key],
@@ -173,12 +186,14 @@ def _upsert(session, values):
 
 
 def raise_alarm(session, device_id, enterprise_id, code, description="", now=None,
-                types=None):
+                types=None, follow_up=True):
     """Record one alarm event of a device: a new open alarm, or one more on the open one.
 
     Returns Raised, or None when the enterprise's strategy does not take this alarm. A new
     alarm of a log type queues an Upload of the device's log; a new Critical one queues mail
-    to the receivers (when the strategy mails). The caller commits."""
+    to the receivers (when the strategy mails). The caller commits. ``session`` may be a
+    Core connection (the ACS's autocommit one: a repeat is then one statement); the caller
+    then passes ``follow_up=False`` and runs on_new_alarm in an ORM session for new ones."""
     types = types or alarm_types(session)
     info = types.get(code)
     if info is None:
@@ -198,13 +213,16 @@ def raise_alarm(session, device_id, enterprise_id, code, description="", now=Non
             if getattr(error.orig, "args", (None,))[0] != 1213 or attempt == _DEADLOCK_RETRIES - 1:
                 raise
             session.rollback()
-    if new:
-        _on_new_alarm(session, alarm_id, device_id, enterprise_id, info, values["description"],
-                      now)
-    return Raised(alarm_id, new)
+    raised = Raised(alarm_id, new, device_id, enterprise_id, code, values["description"], now)
+    if new and follow_up:
+        on_new_alarm(session, raised)
+    return raised
 
 
-def _on_new_alarm(session, alarm_id, device_id, enterprise_id, info, description, now):
+def on_new_alarm(session, raised):
+    """What a new alarm asks for: the device's log, mail to the receivers."""
+    alarm_id, device_id, enterprise_id = raised.alarm_id, raised.device_id, raised.enterprise_id
+    info, description, now = alarm_types(session)[raised.code], raised.description, raised.now
     if info.uploads_log:
         command_id = queue_log_upload(session, device_id, now)
         session.execute(update(Alarm).where(Alarm.id == alarm_id)

@@ -48,6 +48,7 @@ SEVERITY_TEXT = {"critical": (_l("Critical"), "danger"), "major": (_l("Major"), 
                  "minor": (_l("Minor"), "info")}
 STATUS_TEXT = {"open": _l("Open"), "acknowledged": _l("Acknowledged"), "cleared": _l("Cleared")}
 CHART_SECONDS = 300
+MAC_IDS_MAX = 50  # the most devices a MAC search names as constants
 _chart_cache = {}  # (database URL, principal, language) -> (until, charts)
 
 
@@ -133,12 +134,15 @@ class AlarmModelView(FastScopedModelView):
             day = _parse_day(request.args.get(key))
             if day:
                 req.filters[key] = day.isoformat()
+        if ("from" in req.filters or "to" in req.filters) and "sort" not in request.args:
+            # A time range lists by latest time: its index then both finds and orders the
+            # rows (by id, a range of a day 15 days back was found by walking 2.5M ids: 3 s).
+            req.sort, req.desc = "last_at", request.args.get("dir") != "asc"
         return req
 
     def apply_search(self, query, req):
         if req.q:
-            macs = select(Device.id).where(Device.mac.like(like_pattern(req.q), escape="\\"))
-            query = query.where(Alarm.device_id.in_(macs))
+            query = query.where(Alarm.device_id.in_(self._devices_of_mac(req.q)))
         for flt in self.list_filters:
             if flt.key in req.filters:
                 query = flt.apply(query, req.filters[flt.key])
@@ -152,6 +156,18 @@ class AlarmModelView(FastScopedModelView):
             end = datetime.datetime.fromisoformat(req.filters["to"]) + datetime.timedelta(days=1)
             query = query.where(Alarm.last_at < end)
         return query
+
+    def _devices_of_mac(self, prefix):
+        """The ids of the devices whose MAC starts so (once a request): a few constants are
+        found through the alarms' (device_id, id) index; a subquery would be taken for a
+        scope and walked in id order (8 s at 5M alarms). A short prefix matching more devices
+        keeps the subquery."""
+        cached = g.get("_ymcs_alarm_macs")
+        if cached is None or cached[0] != prefix:
+            macs = select(Device.id).where(Device.mac.like(like_pattern(prefix), escape="\\"))
+            ids = db.session.execute(macs.limit(MAC_IDS_MAX + 1)).scalars().all()
+            cached = g._ymcs_alarm_macs = (prefix, ids if len(ids) <= MAC_IDS_MAX else macs)
+        return cached[1]
 
     def _chosen_enterprise(self, req):
         pk = req.filters.get("enterprise")
@@ -181,11 +197,11 @@ class AlarmModelView(FastScopedModelView):
                         Device.model, Enterprise.name.label("enterprise_name"))
                  .outerjoin(Device, Device.id == Alarm.device_id)
                  .outerjoin(Enterprise, Enterprise.id == Alarm.enterprise_id))
-        query = queries.visible_alarms(query, principal)
+        query = queries.listed_alarms(db.session, query, principal)
         return queries.walk_newest_first(query) if big else query
 
     def list_count_query(self):
-        return queries.visible_alarms(select(Alarm.id))
+        return queries.listed_alarms(db.session, select(Alarm.id), scope.current_principal())
 
     def list_extra_context(self, req):
         return {"chosen_enterprise": self._chosen_enterprise(req),

@@ -26,7 +26,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
-from app.alarms.rules import alarm_types, clear_open_alarm, raise_alarm
+from app.alarms.rules import alarm_types, clear_open_alarm, on_new_alarm, raise_alarm
 from app.alarms.types import TYPES
 from app.models import CommandStatus, Device, DeviceCommand, utcnow
 
@@ -108,11 +108,11 @@ def _has_fault_values(params):
     return any(name.startswith(ROOTS) or ".RegistrationStatus" in name for name in params)
 
 
-def ingest(session, device_id, enterprise_id, events, now=None):
-    """Raise (or clear) the alarms of the events. Returns how many alarm events counted."""
+def ingest(session, device_id, enterprise_id, events, now=None, follow_up=True):
+    """Raise (or clear) the alarms of the events. Returns the Raised of those counted."""
     now = now or utcnow()
     types = alarm_types(session)
-    counted = 0
+    counted = []
     for event in events:
         code = map_event(event)
         if code is None:
@@ -123,23 +123,27 @@ def ingest(session, device_id, enterprise_id, events, now=None):
                 event.get("NotificationType")) == "clearedalarm":
             clear_open_alarm(session, device_id, code, now=now)
             continue
-        if raise_alarm(session, device_id, enterprise_id, code, description_of(event), now,
-                       types=types):
-            counted += 1
+        raised = raise_alarm(session, device_id, enterprise_id, code, description_of(event), now,
+                             types=types, follow_up=follow_up)
+        if raised:
+            counted.append(raised)
     return counted
 
 
 def _registration(session, device_id, enterprise_id, params, now):
+    raised = []
     for name, value in params.items():
         match = _REGISTRATION.search(name)
         if not match:
             continue
         status = str(value).strip().lower()
         if status in REGISTRATION_FAILED:
-            raise_alarm(session, device_id, enterprise_id, "register_failure",
-                        f"Account {match.group(1)}: {str(value)[:64]}", now)
+            raised.append(raise_alarm(session, device_id, enterprise_id, "register_failure",
+                                      f"Account {match.group(1)}: {str(value)[:64]}", now,
+                                      follow_up=False))
         elif status in REGISTRATION_OK:
             clear_open_alarm(session, device_id, "register_failure", now=now)
+    return [r for r in raised if r]
 
 
 def _entries_to_read(device, params):
@@ -190,15 +194,20 @@ def on_inform(acs, row, device_id, inform):
     if row is None or row.enterprise_id is None or not _has_fault_values(params):
         return False
     now = utcnow()
-    with acs.orm() as session:
-        events = events_in(params)
-        if events:
-            ingest(session, device_id, row.enterprise_id, events, now)
-        _registration(session, device_id, row.enterprise_id, params, now)
-        names = []
-        if any(_COUNT.match(n) for n in params):
-            device = session.get(Device, device_id)
-            names = _entries_to_read(device, params)
+    # The ACS's autocommit connection: a repeat of an open alarm is one statement.
+    with acs.fast.connect() as conn:
+        raised = ingest(conn, device_id, row.enterprise_id, events_in(params), now,
+                        follow_up=False)
+        raised += _registration(conn, device_id, row.enterprise_id, params, now)
+    new = [r for r in raised if r.new]
+    announced = any(_COUNT.match(n) for n in params)
+    if not (new or announced):
+        return False
+    with acs.orm() as session:  # a new alarm's log request and mail, in one transaction
+        for r in new:
+            on_new_alarm(session, r)
+        if announced:
+            names = _entries_to_read(session.get(Device, device_id), params)
             if names:
                 queue_read(session, device_id, names, now)
         work = bool(session.execute(select(Device.has_work).where(Device.id == device_id))
@@ -217,7 +226,7 @@ def on_answer(session, command, values):
     device = session.get(Device, command.device_id)
     if device is None or device.enterprise_id is None:
         return 0
-    return ingest(session, device.id, device.enterprise_id, events_in(values))
+    return len(ingest(session, device.id, device.enterprise_id, events_in(values)))
 
 
 def on_command_finished(command):

@@ -91,7 +91,6 @@ def upgrade():
         sa.Column("cleared_by", sa.String(length=128), nullable=True),
         sa.ForeignKeyConstraint(["device_id"], ["device.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["enterprise_id"], ["enterprise.id"], ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["type_id"], ["alarm_type.id"]),
         sa.ForeignKeyConstraint(["log_command_id"], ["device_command.id"],
                                 ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id"),
