@@ -311,9 +311,9 @@ class AlarmModelView(FastScopedModelView):
     def _draw_charts(self, principal):
         labels = {"title": gettext("Alarms per day"), "top": gettext("Top alarm types"),
                   **{k: str(v[0]) for k, v in SEVERITY_TEXT.items()}}
-        start, counts = queries.per_day_by_severity(db.session, principal)
+        start, counts, top_ids = queries.chart_counts(db.session, principal)
         top = []
-        for type_id, n in queries.top_types(db.session, principal):
+        for type_id, n in top_ids:
             info = rules.type_by_id(db.session, type_id)
             if info:
                 top.append((info.name(_language()), info.severity, n))

@@ -103,7 +103,9 @@ def upgrade():
                           ("ix_alarm_last_at", ["last_at", "id"]),
                           ("ix_alarm_first_at", ["first_at", "id"]),
                           ("ix_alarm_log_command", ["log_command_id"]),
-                          ("ix_alarm_status", ["status", "enterprise_id", "severity"])):
+                          ("ix_alarm_status", ["status", "enterprise_id", "severity"]),
+                          ("ix_alarm_chart", ["first_at", "enterprise_id", "severity",
+                                              "type_id"])):
         op.create_index(name, "alarm", columns)
     op.create_table(
         "alarm_setting",
