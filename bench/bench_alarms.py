@@ -70,8 +70,8 @@ def prepare(alarms, reseed):
     with engine.connect() as conn:
         tables = {r[0] for r in conn.execute(text("SHOW TABLES"))}
         # The seeded rows (ingestion runs add their own alarms beside them).
-        have = conn.execute(text("SELECT COUNT(*) FROM alarm WHERE description = 'bench "
-                                 "alarm'")).scalar() if "alarm" in tables else -1
+        have = conn.execute(text(f"SELECT COUNT(*) FROM alarm WHERE id <= {int(alarms)}")
+                            ).scalar() if "alarm" in tables else -1
     engine.dispose()
     if have == alarms and not reseed:
         print(f"{DB_NAME} already holds {alarms:,} alarms (--reseed rebuilds it).")

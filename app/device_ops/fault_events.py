@@ -194,11 +194,23 @@ def on_inform(acs, row, device_id, inform):
     if row is None or row.enterprise_id is None or not _has_fault_values(params):
         return False
     now = utcnow()
-    # The ACS's autocommit connection: a repeat of an open alarm is one statement.
+    # The ACS's autocommit connection: a repeat of an open alarm is one statement; the events
+    # of one Inform share one transaction (one log flush at commit instead of one each:
+    # 10 events cost 10 commits, 37 ms, at 5M alarms).
+    events = events_in(params)
     with acs.fast.connect() as conn:
-        raised = ingest(conn, device_id, row.enterprise_id, events_in(params), now,
-                        follow_up=False)
-        raised += _registration(conn, device_id, row.enterprise_id, params, now)
+        batch = len(events) > 1
+        if batch:
+            conn.exec_driver_sql("BEGIN")
+        try:
+            raised = ingest(conn, device_id, row.enterprise_id, events, now, follow_up=False)
+            raised += _registration(conn, device_id, row.enterprise_id, params, now)
+        except BaseException:
+            if batch:
+                conn.exec_driver_sql("ROLLBACK")
+            raise
+        if batch:
+            conn.exec_driver_sql("COMMIT")
     new = [r for r in raised if r.new]
     announced = any(_COUNT.match(n) for n in params)
     if not (new or announced):
