@@ -142,3 +142,10 @@ def test_charts_show_the_scope(login, fresh_tree, alarms):
     html = c.get("/alarms/charts").get_data(as_text=True)
     assert 'id="alarms-per-day"' in html and 'data-severity="critical"' in html
     assert "Kernel panic" in html
+
+
+def test_enterprise_filter_search_offers_only_the_scope(login, fresh_tree, tree):
+    c = login(fresh_tree.c_email, fresh_tree.password)
+    found = {r["id"] for r in c.get("/alarms/enterprises?q=").get_json()["results"]}
+    assert fresh_tree.E in found and tree.SE not in found and tree.E not in found
+    assert c.get("/alarms/enterprises?q=%00%25_").status_code == 200
