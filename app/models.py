@@ -589,6 +589,16 @@ class DeviceCommand(Model):
 
 # Tables kept in their domain's package; imported here so Alembic sees every table.
 from app.accounts.models import LoginThrottle, ServerSession  # noqa: E402,F401
+from app.alarms.models import (  # noqa: E402,F401
+    Alarm,
+    AlarmBellSeen,
+    AlarmDigest,
+    AlarmReceiver,
+    AlarmSetting,
+    AlarmStatus,
+    AlarmType,
+    Severity,
+)
 from app.configs.tables import (  # noqa: E402,F401
     ConfigChannelZone,
     ConfigPush,

@@ -2,9 +2,12 @@
 create_app() alone; the screens live in their domain packages, their base in app/core/views.py.
 """
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from app.accounts.views import AccountSettingsView, PasswordRecoveryView
+from app.alarms.settings_views import AlarmSettingsView
+from app.alarms.views import AlarmModelView, bell
 from app.configs.task_views import ExecutedTaskView
 from app.configs.views import ChannelConfigView, EnterpriseConfigView
 from app.device_ops.views import DeviceAccessView, DeviceModelView
@@ -74,6 +77,14 @@ def register_views(appbuilder):
                         label=_l("Channel Configuration"), **config_menu)
     appbuilder.add_view(ExecutedTaskView, "Executed Task", icon="fa-tasks",
                         label=_l("Executed Task"), **config_menu)
+
+    # --- Alarm Management (chapter 5); the bell in every page's navbar ------------------------
+    appbuilder.add_view(AlarmSettingsView, "Enterprise Alarm Settings", icon="fa-sliders",
+                        label=_l("Enterprise Alarm Settings"), category="Alarm Management",
+                        category_label=_l("Alarm Management"), category_icon="fa-bell")
+    appbuilder.add_view(AlarmModelView, "Alarms", icon="fa-exclamation-triangle",
+                        label=_l("Alarms"), category="Alarm Management")
+    current_app.jinja_env.globals["alarm_bell"] = bell
 
     # --- Orders: Order Management, Statement Management, the vendor's settings (ch. 7, 8) ------
     orders_menu = {"category": "Orders", "category_label": _l("Orders"),

@@ -37,6 +37,17 @@ _CONFIGS = [
     ("(Enterprise Configuration|Channel Configuration|Executed Task)", "menu_access"),
 ]
 
+# Alarm Management (spec chapter 5): the list with its actions; the settings for channels.
+_ALARMS = [
+    ("AlarmModelView", "can_(list|show)|acknowledge|clear"),
+    ("Alarm Management", "menu_access"),
+    ("Alarms", "menu_access"),
+]
+_ALARM_SETTINGS = [
+    ("AlarmSettingsView", "can_(list|edit)"),
+    ("Enterprise Alarm Settings", "menu_access"),
+]
+
 ROLE_DEFINITIONS = {
     CHANNEL_ADMIN: _OWN_ACCOUNT
     + [
@@ -55,7 +66,7 @@ ROLE_DEFINITIONS = {
         ("Device Access", "menu_access"),
         ("RPS Device", "menu_access"),
     ]
-    + _CONFIGS
+    + _CONFIGS + _ALARMS + _ALARM_SETTINGS
     + _ORDERS,
     # Orders and statements only.
     CHANNEL_FINANCE: _OWN_ACCOUNT + _ORDERS,
@@ -67,7 +78,8 @@ ROLE_DEFINITIONS = {
         ("RpsDeviceModelView", "can_(list|show)"),
         ("Device Management", "menu_access"),
         ("(Platform Device|Device Access|RPS Device)", "menu_access"),
-    ],
+    ]
+    + _CONFIGS + _ALARMS,
     ENTERPRISE_ADMIN: _OWN_ACCOUNT
     + [
         ("DeviceModelView", "can_(list|show|command)"),
@@ -79,7 +91,8 @@ ROLE_DEFINITIONS = {
         # The pushes that reached its own devices (read only).
         ("ExecutedTaskView", "can_(list|show)"),
         ("(Device Configuration|Executed Task)", "menu_access"),
-    ],
+    ]
+    + _ALARMS,
     RPS_ENTERPRISE_ADMIN: _OWN_ACCOUNT
     + [
         ("DeviceModelView", "can_(list|show)"),

@@ -32,5 +32,10 @@ class DashboardView(IndexView):
     def index(self):
         if not current_user.is_authenticated:
             return redirect(url_for(self.appbuilder.sm.auth_view.__class__.__name__ + ".login"))
-        counts = scoped_counts(db.session, scope.current_principal())
-        return self.render_template(self.index_template, counts=counts)
+        principal = scope.current_principal()
+        counts = scoped_counts(db.session, principal)
+        alarms = None
+        if self.appbuilder.sm.has_access("can_list", "AlarmModelView"):
+            from app.alarms.queries import open_by_severity  # the alarm domain's own count
+            alarms = open_by_severity(db.session, principal)
+        return self.render_template(self.index_template, counts=counts, alarms=alarms)

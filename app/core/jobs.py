@@ -99,6 +99,8 @@ def register_builtin_jobs(registry, config):
     register_system_jobs(registry, config)
     from app.configs.jobs import register_config_jobs  # timer tasks, push outcomes, expiry
     register_config_jobs(registry, config)
+    from app.alarms.jobs import register_alarm_jobs  # alarm digests
+    register_alarm_jobs(registry, config)
 
 
 def register_extra_jobs(registry, spec):

@@ -321,7 +321,19 @@ class _SafeBodyMessage(flask_mail.Message):
         return part
 
     def _message(self):
-        message = super()._message()
+        # Flask-Mail folds a long non-ASCII subject with line breaks (Header.encode()), which
+        # the SMTP policy of a lone text part refuses: every longer Chinese subject failed.
+        # The part gets the subject as text instead, and its policy encodes and folds it.
+        subject, self.subject = self.subject, "-"
+        try:
+            message = super()._message()
+        finally:
+            self.subject = subject
+        del message["Subject"]
+        if message.policy is policy.SMTP:
+            message["Subject"] = subject
+        else:  # a multipart root (compat32) takes Flask-Mail's own encoding
+            message["Subject"] = flask_mail.sanitize_subject(subject, self.charset or "utf-8")
         if "MIME-Version" not in message:  # a multipart root has one; a lone text part not
             message["MIME-Version"] = "1.0"
         return message

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import delete, select, update
 
+from app.device_ops import fault_events
 from app.models import CommandStatus, Device, DeviceCommand, PermissionType, Status, utcnow
 from app.tenancy.rules import TenantError
 
@@ -250,6 +251,7 @@ def finish(command, status, *, result=None, fault_code=None, fault_string=None, 
         command.result = json.dumps(result)
     command.fault_code = fault_code
     command.fault_string = (fault_string or "")[:512] or None
+    fault_events.on_command_finished(command)  # a failed configuration push is an alarm
 
 
 PUSH_MARK = '%"push": %'  # the arguments of a configuration push's Download

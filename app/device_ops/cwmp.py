@@ -23,7 +23,16 @@ from werkzeug.exceptions import ClientDisconnected, SecurityError
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.wrappers import Request, Response
 
-from app.device_ops import auth, capabilities, identity, inventory, provisioning, rpc, soap
+from app.device_ops import (
+    auth,
+    capabilities,
+    fault_events,
+    identity,
+    inventory,
+    provisioning,
+    rpc,
+    soap,
+)
 from app.models import CommandStatus, Device, DeviceCommand
 from app.orders.rules import QuotaExceeded
 
@@ -252,7 +261,7 @@ class AcsApp:
             identity.remember_key(conn, row, key)
             root, read = inventory.record_inform(conn, row, device_id, inform,
                                                  request.remote_addr)
-        work = row.has_work
+        work = fault_events.on_inform(self, row, device_id, inform) or row.has_work
         codes = inform.event_codes
         if work or row.cr_username is None or "0 BOOTSTRAP" in codes:
             with self.orm() as session:

@@ -13,7 +13,7 @@ import os
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.device_ops import auth, capabilities
+from app.device_ops import auth, capabilities, fault_events
 from app.device_ops.identity import BY_ID
 from app.models import (
     Device,
@@ -376,6 +376,7 @@ def mark_silent_devices_offline(session, now=None):
                               .order_by(Device.offline_after).limit(BATCH)).scalars().all()
         if not ids:
             return total
+        fault_events.devices_going_offline(session, ids, now)  # each raises "Device offline"
         total += session.execute(
             update(Device).where(Device.id.in_(ids), Device.offline_after < now)
             .values(online=False, offline_after=None)

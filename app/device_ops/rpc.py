@@ -12,7 +12,7 @@ import secrets
 
 from sqlalchemy import select, update
 
-from app.device_ops import auth, soap
+from app.device_ops import auth, fault_events, soap
 from app.device_ops.commands import DIAGNOSTICS_GAVE_UP, arguments_of, finish, queue_command
 from app.device_ops.inventory import metric_names
 from app.models import CommandStatus, Device, DeviceCommand, utcnow
@@ -254,6 +254,7 @@ def handle_answer(session, state, message, now=None):
     if phase in ("gpv", "diag_read"):
         values = soap.parameter_values(message.body)
         _remember_parameters(session, state["d"], values, now)
+        fault_events.on_answer(session, command, values)  # the ACS's read of fault events
         if phase == "gpv":
             finish(command, CommandStatus.done, result={"values": values}, now=now)
         else:
