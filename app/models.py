@@ -610,3 +610,7 @@ class LoginThrottle(Model):
     updated_on = Column(DateTime, nullable=False, default=utcnow, index=True)  # pruning
     __table_args__ = (Index("uq_login_throttle_email_address", "email_digest", "address",
                             unique=True),)
+
+
+# Tables that live in their domain's package, imported here so Alembic sees the whole schema.
+from app.device_ops.diagnostics_models import DeviceDiagnostics, DiagnosisRequest  # noqa: E402,F401

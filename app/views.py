@@ -5,6 +5,7 @@ create_app() alone; the screens live in their domain packages, their base in app
 from flask_babel import lazy_gettext as _l
 
 from app.accounts.views import AccountSettingsView, PasswordRecoveryView
+from app.device_ops.diagnostics_views import DiagnosticsView
 from app.device_ops.views import DeviceAccessView, DeviceModelView
 from app.exports.views import ExportView
 from app.orders.settings_views import OrderLimitModelView, PackageModelView
@@ -21,6 +22,8 @@ def register_views(appbuilder):
     appbuilder.add_view_no_menu(AccountSettingsView)
     appbuilder.add_view_no_menu(PasswordRecoveryView)
     appbuilder.add_view_no_menu(ActAsView)
+    # The device diagnostic page: opened from a device's page or an alarm (spec chapter 6).
+    appbuilder.add_view_no_menu(DiagnosticsView)
 
     # --- System Management (the enterprise's Authorized Channels comes first) -----------------
     appbuilder.add_view(AuthorizationView, "Authorized Channels", icon="fa-handshake-o",
