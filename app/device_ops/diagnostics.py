@@ -193,7 +193,7 @@ def network_arguments(form, default_host):
 
 
 def config_file_type(form):
-    choice = _choice(form, "export", CONFIG_EXPORTS, "file type")
+    choice = _choice(form, "export", CONFIG_EXPORTS, _N("file type"))
     return vendor_map.file_type(choice)
 
 
@@ -206,41 +206,44 @@ def log_settings_values(form, root, secret_key):
     sent (the device keeps its own)."""
     section = form.get("section")
     if section == "level":
-        return _values(root, [("log.level", _choice(form, "level", LEVELS, "Log level"))])
+        level = _choice(form, "level", LEVELS, _N("Log level"))
+        return _values(root, [("log.level", level)])
     if section == "module":
-        module = _choice(form, "module", vendor_map.MODULES, "Module")
-        level = _choice(form, "module_level", LEVELS, "Level")
+        module = _choice(form, "module", vendor_map.MODULES, _N("Module"))
+        level = _choice(form, "module_level", LEVELS, _N("Level"))
         modules = vendor_map.MODULES if module == "All" else (module,)
         return _values(root, [(f"module.{m}", level) for m in modules])
     if section == "local":
         return _values(root, [
             ("local.enable", _flag(form, "local_enable")),
             ("local.usb_export", _flag(form, "usb_export")),
-            ("local.level", _choice(form, "local_level", LEVELS, "Local log level")),
-            ("local.max_size", _choice(form, "max_size", LOCAL_MAX_SIZES, "Maximum file size"))])
+            ("local.level", _choice(form, "local_level", LEVELS, _N("Local log level"))),
+            ("local.max_size", _choice(form, "max_size", LOCAL_MAX_SIZES,
+                                       _N("Maximum file size")))])
     if section == "syslog":
-        server = _text(form, "server", "Syslog server", limit=253)
+        server = _text(form, "server", _N("Syslog server"), limit=253)
         if server:
             server = commands._check_host(server)
-        port = commands._bounded_int(form.get("port"), "Port", 1, 65535, 514)
+        port = commands._bounded_int(form.get("port"), _N("Port"), 1, 65535, 514)
         return _values(root, [
             ("syslog.enable", _flag(form, "syslog_enable")), ("syslog.server", server),
             ("syslog.port", str(port)),
-            ("syslog.transport", _choice(form, "transport", TRANSPORTS, "Transport")),
-            ("syslog.level", _choice(form, "syslog_level", LEVELS, "Syslog level")),
-            ("syslog.facility", _choice(form, "facility", FACILITIES, "Facility")),
+            ("syslog.transport", _choice(form, "transport", TRANSPORTS, _N("Transport"))),
+            ("syslog.level", _choice(form, "syslog_level", LEVELS, _N("Syslog level"))),
+            ("syslog.facility", _choice(form, "facility", FACILITIES, _N("Facility"))),
             ("syslog.prepend_mac", _flag(form, "prepend_mac"))])
     if section == "backup":
         url = str(form.get("url") or "").strip()
         if url:
             url = commands._check_url(url)
         pairs = [("backup.enable", _flag(form, "backup_enable")), ("backup.url", url),
-                 ("backup.username", _text(form, "username", "User name", limit=128)),
-                 ("backup.method", _choice(form, "method", HTTP_METHODS, "HTTP method")),
-                 ("backup.post_mode", _choice(form, "post_mode", POST_MODES, "POST mode"))]
+                 ("backup.username", _text(form, "username", _N("User name"), limit=128)),
+                 ("backup.method", _choice(form, "method", HTTP_METHODS, _N("HTTP method"))),
+                 ("backup.post_mode", _choice(form, "post_mode", POST_MODES,
+                                              _N("POST mode")))]
         password = str(form.get("password") or "")
         if password:
-            _text(form, "password", "Password", limit=128)
+            _text(form, "password", _N("Password"), limit=128)
             pairs.append(("backup.password", sealed.seal(secret_key, password)))
         return _values(root, pairs)
     raise DiagnosticsError(BAD_SECTION)
@@ -256,13 +259,14 @@ def exported_level(module_level, channel_level):
 
 
 def capture_start_values(form, root):
-    kind = _choice(form, "type", CAPTURE_TYPES, "Type")
-    custom = _text(form, "filter", "Filter", pattern=_FILTER, limit=200) if (
+    kind = _choice(form, "type", CAPTURE_TYPES, _N("Type"))
+    custom = _text(form, "filter", _N("Filter"), pattern=_FILTER, limit=200) if (
         kind == "Custom") else ""
     if kind == "Custom" and not custom:
         raise DiagnosticsError(NEED_FILTER)
     return _values(root, [
-        ("capture.interface", _choice(form, "interface", CAPTURE_INTERFACES, "Ethernet")),
+        ("capture.interface", _choice(form, "interface", CAPTURE_INTERFACES,
+                                      _N("Ethernet"))),
         ("capture.type", kind), ("capture.filter", custom), ("capture.state", "Start")])
 
 

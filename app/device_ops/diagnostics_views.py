@@ -52,7 +52,8 @@ def _actor():
 
 
 def _message(error):
-    return gettext(error.template, **error.params)
+    params = {k: gettext(v) if k == "field" else v for k, v in error.params.items()}
+    return gettext(error.template, **params)
 
 
 def _store():
