@@ -249,6 +249,14 @@ def log_settings_values(form, root, secret_key):
     raise DiagnosticsError(BAD_SECTION)
 
 
+def log_settings_names(root):
+    """Every log setting's vendor parameter (for reading the device's current values), the
+    password aside: devices read it back empty and the page never shows it."""
+    groups = ("log.", "module.", "local.", "syslog.", "backup.")
+    return [vendor_map.name(root, key) for key in vendor_map.PARAMETERS
+            if key.startswith(groups) and key != "backup.password"]
+
+
 def exported_level(module_level, channel_level):
     """The spec's rule: a module's exported level is the smaller of its own level and the
     local log's (or the syslog's) level. None when either is unknown."""
@@ -319,7 +327,9 @@ def tool_of(kind, arguments, root="Device"):
         return _UPLOAD_TOOLS.get(vendor_map.file_kind(arguments.get("file_type")))
     if kind == "get_parameters":
         names = set(arguments.get("names") or [])
-        return "cpu" if names & set(inventory.metric_names(root)) else None
+        if names & set(inventory.metric_names(root)):
+            return "cpu"
+        return "log_settings" if names & set(log_settings_names(root)) else None
     if kind == "set_parameters":
         for item in arguments.get("values") or []:
             key = vendor_map.key_of(item[0]) if item else None

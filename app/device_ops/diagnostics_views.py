@@ -206,6 +206,8 @@ class DiagnosticsView(BaseView):
                           "log every day, for 7 days.") if on else
                   gettext("Log data backup is off."), "success")
             return []
+        elif tool == "log_settings" and action == "read":
+            queue("get_parameters", {"names": diagnostics.log_settings_names(root)})
         elif tool == "log_settings":
             queue("set_parameters", {"values": diagnostics.log_settings_values(
                 form, root, current_app.config["SECRET_KEY"])})
@@ -314,7 +316,7 @@ def _label(command):
             diagnostics.CONFIG_EXPORTS) else gettext("Upload")
     if command.kind == "set_parameters":
         return gettext("Settings sent")
-    return gettext("Read")
+    return gettext("Current values read")
 
 
 def _parameters(device):
