@@ -32,6 +32,7 @@ from app.device_ops import (
     provisioning,
     rpc,
     soap,
+    vendor_map,
 )
 from app.models import CommandStatus, Device, DeviceCommand
 from app.orders.rules import QuotaExceeded
@@ -262,7 +263,8 @@ class AcsApp:
                                                  request.remote_addr)
         work = row.has_work
         codes = inform.event_codes
-        if work or row.cr_username is None or "0 BOOTSTRAP" in codes:
+        if work or row.cr_username is None or "0 BOOTSTRAP" in codes or (
+                vendor_map.RECORDING_EVENT in codes):
             with self.orm() as session:
                 if row.cr_username is None or "0 BOOTSTRAP" in codes:
                     device = session.get(Device, device_id)

@@ -12,7 +12,7 @@ import secrets
 
 from sqlalchemy import select, update
 
-from app.device_ops import auth, sealed, soap
+from app.device_ops import auth, sealed, soap, vendor_map
 from app.device_ops.commands import DIAGNOSTICS_GAVE_UP, arguments_of, finish, queue_command
 from app.device_ops.inventory import metric_names, record_metrics
 from app.models import CommandStatus, Device, DeviceCommand, utcnow
@@ -64,7 +64,8 @@ def queue_setup(session, device, periodic_interval):
 
 
 def on_inform_events(session, device_id, inform, now=None, diagnostics_timeout=300):
-    """Commands an Inform's events complete: ``M Reboot`` finishes a reboot, ``8 DIAGNOSTICS
+    """Commands an Inform's events complete: ``M Reboot`` finishes a reboot, a vendor event of
+    a finished recording queues its upload, ``8 DIAGNOSTICS
     COMPLETE`` sends waiting diagnostics back to the queue to read their results (without it,
     a later session reads their DiagnosticsState all the same: some devices never send it),
     and commands a previous session sent but never heard back from fail. Returns True if work
@@ -81,6 +82,10 @@ def on_inform_events(session, device_id, inform, now=None, diagnostics_timeout=3
         for command in _commands(session, device_id, (CommandStatus.waiting,), ("reboot",)):
             finish(command, CommandStatus.done, result={"rebooted": now.isoformat()}, now=now)
     queued = False
+    if vendor_map.RECORDING_EVENT in codes:  # a recording to upload (auto-upload is on)
+        queue_command(session, session.get(Device, device_id), "upload",
+                      {"file_type": vendor_map.file_type("recording")})
+        queued = True
     for command in _commands(session, device_id, (CommandStatus.waiting,), DIAGNOSTICS):
         if "8 DIAGNOSTICS COMPLETE" not in codes and diagnostics_overdue(
                 command, diagnostics_timeout, now):

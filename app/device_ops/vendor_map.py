@@ -115,6 +115,13 @@ FILE_TYPES = {
 }
 
 
+# Inform event codes. TR-069 (3.7.1.5, Table 7) lets a vendor add "X <OUI> <event>" codes.
+RECORDING_EVENT = f"X {OUI} RecordingReady"  # a recording finished with auto-upload on
+EVENT_SOURCES = {RECORDING_EVENT: "Spec ch. 6 'Viewing Recordings': with automatic upload on, "
+                                  "a finished recording is uploaded to the platform; the "
+                                  "device says so in an Inform, the ACS asks for the file"}
+
+
 def name(root, key):
     """The full name of vendor parameter ``key`` under ``root`` ("Device" by default)."""
     return f"{root or 'Device'}.{PARAMETERS[key].path}"

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from app.device_ops import commands, diagnostics_files, vendor_map
 from app.device_ops.diagnostics_models import DeviceDiagnostics, DiagnosisRequest
+from app.device_ops.simulator import vendor as sim_vendor
 from app.device_ops.simulator.fleet import Fleet
 from app.device_ops.simulator.quirks import Quirks
 from app.extensions import db
@@ -192,8 +193,13 @@ def test_exports_screenshot_capture_and_recordings_come_back_as_checked_files(vc
 
     run_tool(client, did, "recordings", {"action": "switch", "auto_upload": "1"}, phone)
     assert phone.value(vendor_map.PARAMETERS["recording.auto_upload"].path) == "1"
-    html = run_tool(client, did, "recordings", {"action": "fetch"}, phone)
-    assert '<audio controls preload="none"' in html
+    # a recording ends: the phone says so (vendor event), the ACS asks for it at once
+    assert sim_vendor.finish_recording(phone) and phone.wait_idle(PATIENCE)
+    wait_until(lambda: not status_of(client, did)["busy"])
+    html = status_of(client, did)["tools"]["recordings"]["html"]
+    assert html.count('<audio controls preload="none"') == 1
+    html = run_tool(client, did, "recordings", {"action": "fetch"}, phone)  # or ask now
+    assert html.count('<audio controls preload="none"') == 2
     audio = client.get(file_url(html) + "?inline=1")
     assert audio.mimetype == "audio/wav" and audio.data[8:12] == b"WAVE"
 
@@ -201,6 +207,9 @@ def test_exports_screenshot_capture_and_recordings_come_back_as_checked_files(vc
     logged = db_read(app, lambda s: s.execute(select(OperationLog.path).where(
         OperationLog.path.like(f"/diagnostics/{did}/file/%"))).scalars().all())
     assert len(logged) == 8
+    # switched off, a finished recording stays on the phone
+    run_tool(client, did, "recordings", {"action": "switch"}, phone)
+    assert not sim_vendor.finish_recording(phone)
 
 
 def test_capture_custom_needs_its_filter(vc, app):

@@ -73,6 +73,15 @@ def upload_supported(quirks, file_type):
     return not (getattr(quirks, "no_vendor_extensions", False) and file_type.startswith("X "))
 
 
+def finish_recording(phone):
+    """A call recording ends on the phone: with automatic upload on, it tells the ACS in an
+    Inform (vendor event) and the ACS asks for the file; True if it told."""
+    if phone.value(vendor_map.PARAMETERS["recording.auto_upload"].path) != "1":
+        return False
+    phone._trigger([(vendor_map.RECORDING_EVENT, "")])
+    return True
+
+
 # --- files ------------------------------------------------------------------------------------
 
 def pcap(packets=3):
