@@ -155,8 +155,9 @@ class DiagnosticsView(BaseView):
     def status(self, pk):
         device = self._device(pk)
         states = self._states(device)
-        return jsonify(tools=states, busy=any(s["busy"] for s in states.values()),
-                       online=bool(device.online))
+        return jsonify(tools=states, online=bool(device.online),
+                       busy=any(s["busy"] for t, s in states.items() if t != "assist"),
+                       mail_pending=states["assist"]["busy"])
 
     # -- running a tool -----------------------------------------------------------------------
     @expose("/<pk>/run/<tool>", methods=["POST"])

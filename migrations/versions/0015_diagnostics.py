@@ -42,7 +42,6 @@ def upgrade():
 
 
 def downgrade():
-    op.drop_index("ix_diagnosis_request_device_id", table_name="diagnosis_request")
+    # Dropping a table drops its indexes (MariaDB refuses to drop one a foreign key uses).
     op.drop_table("diagnosis_request")
-    op.drop_index("ix_device_diagnostics_log_backup", table_name="device_diagnostics")
     op.drop_table("device_diagnostics")

@@ -18,6 +18,7 @@ import zipfile
 import pytest
 from sqlalchemy import select
 
+from app.core.mail import send_due_mail
 from app.device_ops import commands, diagnostics_files, vendor_map
 from app.device_ops.diagnostics_models import DeviceDiagnostics, DiagnosisRequest
 from app.device_ops.simulator import vendor as sim_vendor
@@ -327,7 +328,7 @@ def test_backup_logs_daily_job_keeps_seven_days_and_downloads_as_one_zip(vc, app
     assert db_read(app, lambda s: s.get(DeviceCommand, ids[0])) is not None
 
 
-def test_diagnosis_assistance_goes_through_the_outbox(vc, app, monkeypatch):
+def test_diagnosis_assistance_goes_through_the_outbox(vc, app, monkeypatch, smtp_server):
     phone, client = vc
     client.post(f"/diagnostics/{phone.device_id}/run/assist", data={"description": "x"})
     assert "No support address is set" in page_of(client, phone.device_id)
@@ -351,6 +352,12 @@ def test_diagnosis_assistance_goes_through_the_outbox(vc, app, monkeypatch):
     assert recipient == "support@vendor.example"
     assert "One-way audio since Monday" in body and phone.mac in body
     assert "-syslog-" in body and "<134>" in body
+    assert status_of(client, phone.device_id)["mail_pending"]
+    # the outbox job sends it; the sender sees it went
+    db_read(app, lambda s: send_due_mail(s, app))
+    assert "support@vendor.example" in smtp_server.recipients()
+    state = status_of(client, phone.device_id)
+    assert not state["mail_pending"] and ">Sent</span>" in state["tools"]["assist"]["html"]
 
 
 # --- faults, silence, offline -----------------------------------------------------------------
