@@ -355,7 +355,7 @@ def test_diagnosis_assistance_goes_through_the_outbox(vc, app, monkeypatch, smtp
     assert status_of(client, phone.device_id)["mail_pending"]
     # the outbox job sends it; the sender sees it went
     db_read(app, lambda s: send_due_mail(s, app))
-    assert "support@vendor.example" in smtp_server.recipients()
+    assert "support@vendor.example" in smtp_server.handler.recipients()
     state = status_of(client, phone.device_id)
     assert not state["mail_pending"] and ">Sent</span>" in state["tools"]["assist"]["html"]
 
