@@ -77,10 +77,12 @@ def test_device_tools_run_from_the_page_and_their_results_appear_without_reloadi
     _done(page, "network", "100.64.0.1")
 
     # Export system log, export config (static settings): downloads
+    page.locator("#nav-syslog").click()  # one tool at a time, chosen on the left
     page.locator("#run-syslog").click()
     with page.expect_download() as download:
         _done(page, "syslog").locator(".ymcs-download").click()
     assert download.value.suggested_filename.startswith(f"{vc.mac}-syslog-")
+    page.locator("#nav-config").click()
     page.locator("#config-export").select_option("config_static")
     page.locator("#run-config").click()
     with page.expect_download() as download:
@@ -88,6 +90,7 @@ def test_device_tools_run_from_the_page_and_their_results_appear_without_reloadi
     assert download.value.suggested_filename.endswith(".cfg")
 
     # Screenshot: the image is shown
+    page.locator("#nav-screenshot").click()
     page.locator("#run-screenshot").click()
     image = _done(page, "screenshot").locator("img.ymcs-screenshot")
     expect(image).to_be_visible()
@@ -95,6 +98,7 @@ def test_device_tools_run_from_the_page_and_their_results_appear_without_reloadi
                            arg=image.element_handle())
 
     # Packet capture: the filter only for Custom; start, finish, download the pcap
+    page.locator("#nav-capture").click()
     expect(page.locator("#capture-filter")).to_be_hidden()
     page.locator("#capture-type").select_option("Custom")
     expect(page.locator("#capture-filter")).to_be_visible()
@@ -109,6 +113,7 @@ def test_device_tools_run_from_the_page_and_their_results_appear_without_reloadi
     assert download.value.suggested_filename.endswith(".pcap")
 
     # Recordings: the switch, then a recording to play in the page
+    page.locator("#nav-recordings").click()
     page.locator("#recording-auto-upload").check()
     page.locator("#save-recording-switch").click()
     _done(page, "recordings")
@@ -117,12 +122,16 @@ def test_device_tools_run_from_the_page_and_their_results_appear_without_reloadi
     expect(audio).to_have_count(1)
 
     # CPU and memory: refresh, the Memory tab with the detailed text and its copy button
+    page.locator("#nav-cpu").click()
     page.locator("#run-cpu").click()
     _done(page, "cpu", "CPU")
     page.locator("#memory-tab-link").click()
     expect(page.locator("#memory-detail")).to_contain_text("MemTotal:")
     page.locator("#copy-memory").click()
     expect(page.locator("#copy-memory")).to_have_text("Copied")
+    page.reload()  # the tool shown stays shown
+    expect(page.locator("#tool-cpu")).to_be_visible()
+    expect(page.locator("#tool-network")).to_be_hidden()
 
 
 def test_log_settings_backups_assistance_and_end_of_diagnosis(live_server, page_as, vc):
@@ -131,6 +140,7 @@ def test_log_settings_backups_assistance_and_end_of_diagnosis(live_server, page_
     try:
         page = page_as(ACME)
         page.goto(f"/diagnostics/{vc.device_id}")
+        page.locator("#nav-log_settings").click()
         expect(page.locator("#log-support")).to_contain_text("XX.32.0.35")
         page.locator("#read-log-settings").click()  # the device's current values
         _done(page, "log_settings", "Current values read")
@@ -160,6 +170,7 @@ def test_log_settings_backups_assistance_and_end_of_diagnosis(live_server, page_
         page.locator("#log-data-backup").check()
         page.locator("#save-log-data-backup").click()
         expect_message(page, "success", "Log data backup is on")
+        page.locator("#nav-backups").click()
         for _ in range(2):
             page.locator("#run-backups").click()
             _done(page, "backups")
@@ -172,6 +183,7 @@ def test_log_settings_backups_assistance_and_end_of_diagnosis(live_server, page_
         assert download.value.suggested_filename.endswith(".zip")
 
         # Diagnosis assistance: the sender sees it went into the outbox
+        page.locator("#nav-assist").click()
         page.locator("#assist-description").fill("One-way audio since Monday")
         page.locator("#run-assist").click()
         expect_message(page, "success", "support@vendor.example")

@@ -402,7 +402,10 @@ def test_an_offline_device_has_its_tools_off_with_the_reason(app, fresh_tree, lo
     did = _device(app, t, online=False)
     client = login(t.c_email, PASSWORD)
     page = page_of(client, did)
-    assert page.count("The device is offline: this tool needs it connected") == 8
+    # eight tools say why they are off, in the tool and beside its name
+    assert page.count('ymcs-refusal" role="status"><i class="fa fa-ban"></i> The device is '
+                      "offline: this tool needs it connected") == 8
+    assert page.count('title="The device is offline: this tool needs it connected') == 8
     assert 'id="offline-note"' in page
     r = client.post(f"/diagnostics/{did}/run/syslog")
     assert r.status_code == 302
