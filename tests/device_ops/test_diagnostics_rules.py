@@ -225,3 +225,19 @@ def test_only_the_vendor_map_spells_vendor_names():
                 if spelled.search(source.read()):
                     offenders.append(os.path.relpath(path, ROOT))
     assert offenders == []
+
+
+def test_the_daily_backup_job_is_registered_and_a_removed_device_leaves_no_rows(
+        app, db_session, fresh_tree):
+    from app.core.jobs import job_registry
+    from app.device_ops import inventory
+    from app.device_ops.diagnostics_models import DeviceDiagnostics
+
+    assert "backup_device_logs" in job_registry(app)
+    device = db_session.execute(select(Device).where(
+        Device.enterprise_id == fresh_tree.E)).scalars().first()
+    diagnostics.set_log_backup(db_session, device, True, by="t")
+    db_session.commit()
+    inventory.remove_device(db_session, device.id)
+    db_session.commit()
+    assert db_session.get(DeviceDiagnostics, device.id) is None
