@@ -169,6 +169,9 @@ CWMP_MAX_BODY_BYTES = _env_int("CWMP_MAX_BODY_BYTES", 256 * 1024)  # a bigger en
 UPLOAD_MAX_BYTES = _env_int("UPLOAD_MAX_BYTES", 50 * 1024 * 1024)  # a device's uploaded file
 # A ping/traceroute the device accepted but never completed fails after this.
 DIAGNOSTICS_TIMEOUT_SECONDS = _env_int("DIAGNOSTICS_TIMEOUT_SECONDS", 300)
+# Where "Diagnosis assistance" on the device diagnostic page mails (through the outbox); empty:
+# the tool says it is not set up.
+DIAGNOSIS_SUPPORT_ADDRESS = _env("DIAGNOSIS_SUPPORT_ADDRESS", "")
 COMMAND_RETENTION_DAYS = _env_int("COMMAND_RETENTION_DAYS", 90)  # finished commands, then pruned
 UPLOAD_RETENTION_DAYS = _env_int("UPLOAD_RETENTION_DAYS", 30)  # then uploaded files are deleted
 

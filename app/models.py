@@ -606,3 +606,7 @@ from app.configs.tables import (  # noqa: E402,F401
     ConfigTemplate,
 )
 from app.core.outbox_models import OutboxAttachment  # noqa: E402,F401
+from app.device_ops.diagnostics_models import (  # noqa: E402,F401,E501
+    DeviceDiagnostics,
+    DiagnosisRequest,
+)

@@ -10,6 +10,7 @@ from app.alarms.settings_views import AlarmSettingsView
 from app.alarms.views import AlarmModelView, bell
 from app.configs.task_views import ExecutedTaskView
 from app.configs.views import ChannelConfigView, EnterpriseConfigView
+from app.device_ops.diagnostics_views import DiagnosticsView
 from app.device_ops.views import DeviceAccessView, DeviceModelView
 from app.exports.views import ExportView
 from app.orders.settings_views import OrderLimitModelView, PackageModelView
@@ -30,6 +31,8 @@ def register_views(appbuilder):
     appbuilder.add_view_no_menu(PasswordRecoveryView)
     appbuilder.add_view_no_menu(ActAsView)
     appbuilder.add_view_no_menu(FeedbackView)  # top right, beside the account menu
+    # The device diagnostic page: opened from a device's page or an alarm (spec chapter 6).
+    appbuilder.add_view_no_menu(DiagnosticsView)
 
     # --- System Management (the enterprise's Authorized Channels comes first) -----------------
     appbuilder.add_view(AuthorizationView, "Authorized Channels", icon="fa-handshake-o",

@@ -54,6 +54,7 @@ ROLE_DEFINITIONS = {
         ("ChannelModelView", _CRUD + "|freeze|unfreeze|resetpassword"),
         ("EnterpriseModelView", _CRUD + "|freeze|unfreeze|resetpassword"),
         ("DeviceModelView", "can_(list|show|command)"),
+        ("DiagnosticsView", "can_(show|run)"),
         ("DeviceAccessView", "can_(show|generate)"),
         ("RpsDeviceModelView", "can_(list|show)"),
         ("OperationLogModelView", "can_(list|show)"),
@@ -83,6 +84,7 @@ ROLE_DEFINITIONS = {
     ENTERPRISE_ADMIN: _OWN_ACCOUNT
     + [
         ("DeviceModelView", "can_(list|show|command)"),
+        ("DiagnosticsView", "can_(show|run)"),
         ("DeviceAccessView", "can_(show|generate)"),
         ("OperationLogModelView", "can_(list|show)"),
         ("AuthorizationView", "can_(channels|prompt|answer)"),

@@ -241,8 +241,8 @@ class AlarmModelView(FastScopedModelView):
             status=STATUS_TEXT.get(_value(alarm.status), alarm.status),
             log_url=url_for(".log", pk=alarm.id) if command and command.file_name else None,
             log_waiting=bool(command and not command.file_name),
-            diagnose_url=url_for("DeviceModelView.show", pk=alarm.device_id)
-            if sm.has_access("can_show", "DeviceModelView") else None,
+            diagnose_url=url_for("DiagnosticsView.show", pk=alarm.device_id)
+            if sm.has_access("can_show", "DiagnosticsView") else None,
             can_ack=sm.has_access("acknowledge", self.class_permission_name),
             can_clear=sm.has_access("clear", self.class_permission_name),
             list_url=url_for(".list"))

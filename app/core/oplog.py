@@ -31,8 +31,9 @@ def _failed(status_code):
     return any(category in _FAILURE_FLASHES for category, _ in flashes)
 
 
-def _write(status_code):
-    if request.method in SAFE_METHODS or getattr(g, "_ymcs_oplog_written", False):
+def _write(status_code, force=False):
+    if (request.method in SAFE_METHODS and not force) or getattr(g, "_ymcs_oplog_written",
+                                                                 False):
         return
     g._ymcs_oplog_written = True
     principal = current_principal()
@@ -73,6 +74,11 @@ def record_response(response):
 def record_exception(exc):
     if exc is not None:
         _write(500)
+
+
+def record_download(status_code=200):
+    """A download of tenant data (a device's file) is logged though it is a GET."""
+    _write(status_code, force=True)
 
 
 def init_oplog(app):

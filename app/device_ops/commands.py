@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import delete, select, update
 
-from app.device_ops import fault_events
+from app.device_ops import fault_events, vendor_map
 from app.models import CommandStatus, Device, DeviceCommand, PermissionType, Status, utcnow
 from app.tenancy.rules import TenantError
 
@@ -176,7 +176,8 @@ def clean_arguments(kind, arguments):
             out["url"] = _check_url(a["url"])
         return out
     if kind == "upload":
-        if a.get("file_type") not in UPLOAD_TYPES:
+        if a.get("file_type") not in UPLOAD_TYPES and vendor_map.file_kind(
+                a.get("file_type")) is None:
             raise CommandError(BAD_FILE_TYPE)
         return {"file_type": a["file_type"]}
     if kind == "reboot":

@@ -26,12 +26,14 @@ from werkzeug.wrappers import Request, Response
 from app.device_ops import (
     auth,
     capabilities,
+    device_files,
     fault_events,
     identity,
     inventory,
     provisioning,
     rpc,
     soap,
+    vendor_map,
 )
 from app.models import CommandStatus, Device, DeviceCommand
 from app.orders.rules import QuotaExceeded
@@ -41,7 +43,6 @@ log = logging.getLogger(__name__)
 COOKIE = "cwmp_session"
 SESSION_SECONDS = 600  # a CWMP session longer than this starts over with an Inform
 TEXT_XML = 'text/xml; charset="utf-8"'
-UPLOAD_SUFFIX = {"1 Vendor Configuration File": ".cfg", "2 Vendor Log File": ".log"}
 
 
 def mount_acs(app):
@@ -263,7 +264,8 @@ class AcsApp:
                                                  request.remote_addr)
         work = fault_events.on_inform(self, row, device_id, inform) or row.has_work
         codes = inform.event_codes
-        if work or row.cr_username is None or "0 BOOTSTRAP" in codes:
+        if work or row.cr_username is None or "0 BOOTSTRAP" in codes or (
+                vendor_map.RECORDING_EVENT in codes):
             with self.orm() as session:
                 if row.cr_username is None or "0 BOOTSTRAP" in codes:
                     device = session.get(Device, device_id)
@@ -317,7 +319,8 @@ class AcsApp:
             return self.reply(soap.get_parameter_values(ns, "metrics", state["mn"]), state)
         if state.get("w"):
             with self.orm() as session:
-                body = rpc.next_rpc(session, state, self.base_url(request))
+                body = rpc.next_rpc(session, state, self.base_url(request),
+                                    secret=self.secret)
             if body is not None:
                 return self.reply(body, state)
             state["w"] = False
@@ -398,7 +401,6 @@ class AcsApp:
         if not token or len(token) > 64:
             return Response("not found\n", 404, mimetype="text/plain")
         digest = hashlib.sha256(token.encode()).hexdigest()
-        limit = self.config["UPLOAD_MAX_BYTES"]
         with self.orm() as session:
             command = session.execute(select(DeviceCommand).where(
                 DeviceCommand.upload_token == digest, DeviceCommand.kind == "upload",
@@ -406,15 +408,16 @@ class AcsApp:
                 DeviceCommand.file_name.is_(None))).scalar_one_or_none()
             if command is None:
                 return Response("not found\n", 404, mimetype="text/plain")
+            file_type = rpc.arguments_of(command).get("file_type")
+            limit = device_files.limit_of(file_type, self.config["UPLOAD_MAX_BYTES"])
             if request.content_length is not None and request.content_length > limit:
                 return Response("file too large\n", 413, {"Connection": "close"},
                                 mimetype="text/plain")
             folder = os.path.join(self.config.get("FILE_STORE_DIR")
                                   or os.path.join(self.instance_path, "files"), "uploads")
             os.makedirs(folder, exist_ok=True)
-            suffix = UPLOAD_SUFFIX.get(rpc.arguments_of(command).get("file_type"), ".bin")
-            name = f"device{command.device_id}-cmd{command.id}-{secrets.token_hex(4)}{suffix}"
-            path = os.path.join(folder, name)
+            stem = f"device{command.device_id}-cmd{command.id}-{secrets.token_hex(4)}"
+            path = os.path.join(folder, stem)
             size = 0
             with open(path + ".part", "wb") as out:
                 while True:
@@ -429,6 +432,15 @@ class AcsApp:
                 os.unlink(path + ".part")
                 return Response("file too large\n", 413, {"Connection": "close"},
                                 mimetype="text/plain")
+            # Its first bytes say what it is (never its name or Content-Type): a file that is
+            # not what was asked for is refused, and the device's TransferComplete says so.
+            with open(path + ".part", "rb") as stored:
+                known = device_files.recognise(file_type, stored.read(device_files.HEAD_BYTES))
+            if known is None:
+                os.unlink(path + ".part")
+                return Response("not the kind of file asked for\n", 415,
+                                mimetype="text/plain")
+            name = stem + known[0]
             claimed = session.execute(
                 update(DeviceCommand).where(DeviceCommand.id == command.id,
                                             DeviceCommand.upload_token == digest,
@@ -439,6 +451,6 @@ class AcsApp:
                 session.rollback()
                 os.unlink(path + ".part")
                 return Response("not found\n", 404, mimetype="text/plain")
-            os.replace(path + ".part", path)
+            os.replace(path + ".part", os.path.join(folder, name))
             session.commit()
         return Response(status=204)

@@ -3,6 +3,7 @@
 from flask import current_app
 
 from app.device_ops.commands import expire_commands, expire_diagnostics, prune_commands
+from app.device_ops.diagnostics_files import backup_logs_job
 from app.device_ops.inventory import (
     delete_stored_files,
     mark_silent_devices_offline,
@@ -35,3 +36,5 @@ def prune_device_data_job():
 def register_device_jobs(registry, config):
     registry.add("sweep_devices", sweep_devices_job, seconds=config["DEVICE_SWEEP_SECONDS"])
     registry.add("prune_device_data", prune_device_data_job, seconds=3600)
+    # Log data backup: hourly, but each device is asked once a day (the job skips the rest).
+    registry.add("backup_device_logs", backup_logs_job, seconds=3600)

@@ -12,9 +12,9 @@ import secrets
 
 from sqlalchemy import select, update
 
-from app.device_ops import auth, fault_events, soap
+from app.device_ops import auth, fault_events, sealed, soap, vendor_map
 from app.device_ops.commands import DIAGNOSTICS_GAVE_UP, arguments_of, finish, queue_command
-from app.device_ops.inventory import metric_names
+from app.device_ops.inventory import metric_names, record_metrics
 from app.models import CommandStatus, Device, DeviceCommand, utcnow
 
 SETUP_KIND = "setup"
@@ -64,7 +64,8 @@ def queue_setup(session, device, periodic_interval):
 
 
 def on_inform_events(session, device_id, inform, now=None, diagnostics_timeout=300):
-    """Commands an Inform's events complete: ``M Reboot`` finishes a reboot, ``8 DIAGNOSTICS
+    """Commands an Inform's events complete: ``M Reboot`` finishes a reboot, a vendor event of
+    a finished recording queues its upload, ``8 DIAGNOSTICS
     COMPLETE`` sends waiting diagnostics back to the queue to read their results (without it,
     a later session reads their DiagnosticsState all the same: some devices never send it),
     and commands a previous session sent but never heard back from fail. Returns True if work
@@ -81,6 +82,10 @@ def on_inform_events(session, device_id, inform, now=None, diagnostics_timeout=3
         for command in _commands(session, device_id, (CommandStatus.waiting,), ("reboot",)):
             finish(command, CommandStatus.done, result={"rebooted": now.isoformat()}, now=now)
     queued = False
+    if vendor_map.RECORDING_EVENT in codes:  # a recording to upload (auto-upload is on)
+        queue_command(session, session.get(Device, device_id), "upload",
+                      {"file_type": vendor_map.file_type("recording")})
+        queued = True
     for command in _commands(session, device_id, (CommandStatus.waiting,), DIAGNOSTICS):
         if "8 DIAGNOSTICS COMPLETE" not in codes and diagnostics_overdue(
                 command, diagnostics_timeout, now):
@@ -126,7 +131,7 @@ def _commands(session, device_id, statuses, kinds):
 # --- next RPC ---------------------------------------------------------------------------------
 
 
-def next_rpc(session, state, base_url, now=None):
+def next_rpc(session, state, base_url, now=None, secret=None):
     """The next RPC envelope for the session (claiming its command), or None when the queue is
     empty (the device's ``has_work`` is then cleared)."""
     now = now or utcnow()
@@ -156,12 +161,12 @@ def next_rpc(session, state, base_url, now=None):
             session.rollback()
             continue
         session.refresh(command)
-        body = _rpc_for(session, command, state, base_url)
+        body = _rpc_for(session, command, state, base_url, secret)
         session.commit()
         return body
 
 
-def _rpc_for(session, command, state, base_url):
+def _rpc_for(session, command, state, base_url, secret=None):
     ns, root = state["n"], state["r"]
     args = arguments_of(command)
     phase = json.loads(command.result).get("phase") if command.result else None
@@ -173,7 +178,8 @@ def _rpc_for(session, command, state, base_url):
         return soap.get_parameter_values(ns, cwmp_id, args["names"])
     if command.kind in ("set_parameters", SETUP_KIND):
         state["p"] = "spv"
-        return soap.set_parameter_values(ns, cwmp_id, args["values"], key)
+        values = [[n, sealed.unseal(secret, v), t] for n, v, t in args["values"]]
+        return soap.set_parameter_values(ns, cwmp_id, values, key)
     if command.kind == "reboot":
         state["p"] = "reboot"
         return soap.reboot(ns, cwmp_id, key)
@@ -256,6 +262,7 @@ def handle_answer(session, state, message, now=None):
         _remember_parameters(session, state["d"], values, now)
         fault_events.on_answer(session, command, values)  # the ACS's read of fault events
         if phase == "gpv":
+            _record_metrics_read(session, state, values, now)
             finish(command, CommandStatus.done, result={"values": values}, now=now)
         else:
             _diagnostics_read(command, diagnostics_result(command.kind, values, state["r"]),
@@ -291,6 +298,12 @@ def handle_answer(session, state, message, now=None):
             command.status, command.updated_on = CommandStatus.waiting, now
     session.commit()
     return follow_up
+
+
+def _record_metrics_read(session, state, values, now):
+    """A read that asked for CPU/memory (the diagnostic page's refresh) is a sample too."""
+    if set(metric_names(state["r"])) & set(values):
+        record_metrics(session.connection(), state["d"], values, state["r"], now=now)
 
 
 def _steps(values, notify=None, note=None):

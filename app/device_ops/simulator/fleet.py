@@ -58,8 +58,10 @@ class _CrHandler(BaseHTTPRequestHandler):
         elif (user or password) and not guard.check(self.headers.get("Authorization"), "GET",
                                                     self.path, user, password):
             return self._reply(401, {"WWW-Authenticate": guard.challenge()})
+        # Counted as busy before the 200 goes out (it never waits: the session runs in its
+        # own thread), so whoever woke the phone and then waits for it idle waits for it.
+        phone.connection_request()
         self._reply(200)
-        phone.connection_request()  # never waits: the session runs in its own thread
 
     def _reply(self, status, headers=None):
         self.send_response(status)

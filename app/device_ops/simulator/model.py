@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from app.device_ops.simulator import diagnostics as sim_diagnostics
+from app.device_ops.simulator import vendor
 
 FAULT_STRINGS = {
     9000: "Method not supported",
@@ -232,7 +233,7 @@ class DataModel:
             "X_YEALINK_Account.1.SIPServer": _p("", w=True),
             "X_YEALINK_Account.1.RegistrationStatus": _p("Disabled"),
         })
-        return t
+        return {**t, **vendor.parameters(_p)}  # the diagnostic page's vendor parameters
 
     # --- well-known names ---------------------------------------------------------------------
 

@@ -47,6 +47,7 @@ from app.device_ops.simulator.soap import (
     values,
     xsi_type,
 )
+from app.device_ops.simulator.vendor import upload_supported
 
 __all__ = ["SessionError", "SessionLog", "SimulatedPhone"]
 
@@ -492,7 +493,7 @@ class SimulatedPhone:
 
     def _rpc_Upload(self, req, out, actions):
         file_type = text(req, "FileType")
-        if not re.match(r"^([1-4] |X )", file_type):
+        if not re.match(r"^([1-4] |X )", file_type) or not upload_supported(self.quirks, file_type):
             raise CwmpFault(9003, f"Unsupported FileType {file_type}")
         self._queue_transfer(req, out, actions, "upload", file_type)
 

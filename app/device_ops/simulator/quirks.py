@@ -9,6 +9,8 @@ only Basic.
 
 from dataclasses import dataclass, fields
 
+from app.device_ops.simulator import vendor
+
 
 @dataclass(frozen=True)
 class Quirks:
@@ -20,6 +22,7 @@ class Quirks:
     ignore_download_credentials: bool = False  # Downloads are fetched without credentials
     never_complete_diagnostics: bool = False  # DiagnosticsState stays Requested, no event 8
     cr_basic: bool = False  # the connection-request listener takes Basic only, not Digest
+    no_vendor_extensions: bool = False  # no Yealink vendor parameters or file types (9005/9003)
 
     def __post_init__(self):
         if self.no_mac_parameter:  # no MAC anywhere, so none in the Inform either
@@ -35,6 +38,8 @@ class Quirks:
         if self.no_mac_parameter:
             names += ["Ethernet.Interface.1.MACAddress",
                       "LANDevice.1.LANEthernetInterfaceConfig.1.MACAddress"]
+        if self.no_vendor_extensions:
+            names += vendor.relative_names()
         return names
 
 

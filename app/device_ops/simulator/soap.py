@@ -151,6 +151,8 @@ def event_pairs(events):
 
 def event_order(event):
     code = event[0]
+    if code.startswith("X "):  # vendor events ("X <OUI> <event>") after the standard ones
+        return (2, 0)
     return (1, 0) if code.startswith("M ") else (0, int(code.split(" ")[0]))
 
 

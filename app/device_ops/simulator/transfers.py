@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from app.device_ops.simulator import vendor
 from app.device_ops.simulator.auth import transfer_auth
 from app.device_ops.simulator.model import config_file, log_file, now_iso
 
@@ -34,7 +35,8 @@ def transfer(phone, t):
             if 200 <= status < 300 and t["type"].startswith("1 "):
                 _install_firmware(phone, t["url"])
         else:
-            data = log_file(phone.model) if "Log" in t["type"] else config_file(phone.model)
+            data = vendor.upload_data(phone.model, t["type"]) or (
+                log_file(phone.model) if "Log" in t["type"] else config_file(phone.model))
             status, _ = _http_transfer(phone, http, "PUT", t, data)
             phone.uploads.append((t["url"], status, len(data)))
         if not 200 <= status < 300:
