@@ -203,12 +203,32 @@ def assistance_body(device, description, sender, files, labels):
     return "\n".join(lines) + "\n"
 
 
+ATTACHED_BYTES = 10 * 1024 * 1024  # the latest files attached up to this much in all
+
+
+def assistance_attachments(device, files, limit=ATTACHED_BYTES):
+    """The latest files as mail attachments, newest first, while they fit in ``limit`` (the
+    others stay listed in the body): (our name, type by magic bytes, content)."""
+    attached, total = [], 0
+    for command, path in files:
+        size = os.path.getsize(path)
+        if total + size > limit:
+            continue
+        with open(path, "rb") as source:
+            attached.append((download_name(device, command, path),
+                             device_files.mime_of_name(path), source.read()))
+        total += size
+    return attached
+
+
 def send_assistance(session, device, description, recipient, sender, store_dir, labels):
-    """Queue the assistance mail in the outbox and record it; the caller commits."""
+    """Queue the assistance mail, with the latest files attached, in the outbox and record
+    it; the caller commits."""
     files = latest_files(session, device, store_dir)
     subject = f"{labels['subject']}: {device.model or '?'} {device.mac or device.cpe_key or ''}"
     message = enqueue_mail(session, recipient, subject.strip()[:200],
-                           assistance_body(device, description, sender, files, labels))
+                           assistance_body(device, description, sender, files, labels),
+                           attachments=assistance_attachments(device, files))
     session.flush()
     request = DiagnosisRequest(device_id=device.id, outbox_id=message.id, recipient=recipient,
                                description=description, created_by=sender)

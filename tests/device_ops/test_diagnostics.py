@@ -356,6 +356,10 @@ def test_diagnosis_assistance_goes_through_the_outbox(vc, app, monkeypatch, smtp
     # the outbox job sends it; the sender sees it went
     db_read(app, lambda s: send_due_mail(s, app))
     assert "support@vendor.example" in smtp_server.handler.recipients()
+    [(_rcpt, sent)] = [m for m in smtp_server.received if "support@vendor.example" in m[0]]
+    [log] = [part for part in sent.iter_attachments() if "-syslog-" in part.get_filename()]
+    content = log.get_content()  # the system log itself, attached
+    assert b"<134>" in (content.encode() if isinstance(content, str) else content)
     state = status_of(client, phone.device_id)
     assert not state["mail_pending"] and ">Sent</span>" in state["tools"]["assist"]["html"]
 
