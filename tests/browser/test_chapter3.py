@@ -16,6 +16,7 @@ from types import SimpleNamespace
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -66,8 +67,15 @@ def _confirming(page):
 def _open(page, item):
     """User Management > item, through the menu as a person would."""
     menu = page.locator(".navbar").first
-    menu.get_by_role("link", name="User Management").click()
-    menu.get_by_role("link", name=item).click()
+    link = menu.get_by_role("link", name=item)
+    for _attempt in range(3):  # a click that lands while the page still loads may not open it
+        menu.get_by_role("link", name="User Management").click()
+        try:
+            link.wait_for(state="visible", timeout=10_000)
+            break
+        except PlaywrightTimeoutError:
+            continue
+    link.click()
     page.wait_for_url("**/list/**")
     expect(page.locator(".ymcs-list h4")).to_have_text(item)
 
