@@ -158,11 +158,11 @@ CWMP_COOKIE_SECURE = _env_bool(
     ACS_PUBLIC_URL.startswith("https://") if ACS_PUBLIC_URL else SESSION_COOKIE_SECURE,
 )
 DEVICE_PERIODIC_INTERVAL = _env_int("DEVICE_PERIODIC_INTERVAL", 900)  # seconds, set on devices
-DEVICE_SWEEP_SECONDS = _env_int("DEVICE_SWEEP_SECONDS", 60)
+DEVICE_SWEEP_SECONDS = _env_int("DEVICE_SWEEP_SECONDS", 60)  # offline marking, command timeouts
 # Alarms that are not Critical reach their receivers in one digest mail per period (seconds);
 # the job looks for due digests every ALARM_DIGEST_SWEEP_SECONDS.
 ALARM_DIGEST_SECONDS = _env_int("ALARM_DIGEST_SECONDS", 3600)
-ALARM_DIGEST_SWEEP_SECONDS = _env_int("ALARM_DIGEST_SWEEP_SECONDS", 60)  # offline marking, command timeouts
+ALARM_DIGEST_SWEEP_SECONDS = _env_int("ALARM_DIGEST_SWEEP_SECONDS", 60)
 COMMAND_TIMEOUT_SECONDS = _env_int("COMMAND_TIMEOUT_SECONDS", 3600)  # queued/sent/waiting → failed
 DEVICE_SAMPLE_RETENTION_DAYS = _env_int("DEVICE_SAMPLE_RETENTION_DAYS", 7)
 CWMP_MAX_BODY_BYTES = _env_int("CWMP_MAX_BODY_BYTES", 256 * 1024)  # a bigger envelope gets a 413
