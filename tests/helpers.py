@@ -13,6 +13,24 @@ from app.exports import jobs as export_jobs
 from app.models import Enterprise, Order, OrderStatus, Package
 from app.orders.rules import expiry_of, today
 
+
+@contextlib.contextmanager
+def served(app, name="live-portal"):
+    """The app over real HTTP on 127.0.0.1 (a threaded werkzeug server): yields its base URL
+    (``http://127.0.0.1:<port>``), for simulated devices and other real clients."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
 # How long a wait may last before the test fails. It bounds nothing a user sees: on a loaded
 # machine the event comes later, and a wait returns as soon as it comes.
 PATIENCE = 60.0

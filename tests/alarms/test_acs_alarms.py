@@ -4,11 +4,9 @@ and raises what it sees itself (a failed configuration push, a silent device).""
 
 import datetime
 import secrets
-import threading
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from app.alarms import rules
 from app.device_ops import commands, inventory
@@ -17,18 +15,13 @@ from app.device_ops.simulator.phone import SimulatedPhone
 from app.models import Alarm, AlarmStatus, CommandStatus, Device, DeviceCommand, utcnow
 
 from ..acs_support import credentials, give_quota
-from ..helpers import PATIENCE
+from ..helpers import PATIENCE, served
 
 
 @pytest.fixture(scope="module")
 def acs_url(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="acs-server", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/acs"
-    server.shutdown()
-    thread.join(timeout=10)
-    server.server_close()
+    with served(app, "acs-server") as base:
+        yield f"{base}/acs"
 
 
 @pytest.fixture

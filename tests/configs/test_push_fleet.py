@@ -6,12 +6,10 @@ The phones fetch with the enterprise's credentials the Download carries today; o
 gives Downloads without a url a one-time URL instead, the same test covers it unchanged."""
 
 import secrets
-import threading
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.serving import make_server
 
 from app.configs import outcomes
 from app.configs.tables import ConfigPush, ConfigPushDevice, RowStatus
@@ -20,18 +18,13 @@ from app.device_ops.simulator.fleet import Fleet
 from app.extensions import db
 
 from ..acs_support import basic, credentials, give_quota
-from ..helpers import PATIENCE, wait_until
+from ..helpers import PATIENCE, served, wait_until
 
 
 @pytest.fixture(scope="module")
 def server(app):
-    live = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=live.serve_forever, name="configs-acs", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{live.server_port}"
-    live.shutdown()
-    thread.join(timeout=10)
-    live.server_close()
+    with served(app, "configs-acs") as base:
+        yield base
 
 
 @pytest.fixture

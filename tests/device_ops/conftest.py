@@ -2,29 +2,22 @@
 fleet, interoperability and view tests of this package."""
 
 import secrets
-import threading
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from app.device_ops import commands, connreq
 from app.device_ops.simulator.fleet import Fleet
 from app.models import CommandStatus, Device, DeviceCommand
 
 from ..acs_support import credentials, give_quota
-from ..helpers import PATIENCE, wait_until
+from ..helpers import PATIENCE, served, wait_until
 
 
 @pytest.fixture(scope="module")
 def acs_url(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="acs-server", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/acs"
-    server.shutdown()
-    thread.join(timeout=10)
-    server.server_close()
+    with served(app, "acs-server") as base:
+        yield f"{base}/acs"
 
 
 @pytest.fixture
