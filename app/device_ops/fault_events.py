@@ -28,6 +28,7 @@ from sqlalchemy.orm import object_session
 
 from app.alarms.rules import alarm_types, clear_open_alarm, on_new_alarm, raise_alarm
 from app.alarms.types import TYPES
+from app.device_ops import vendor_map
 from app.models import CommandStatus, Device, DeviceCommand, utcnow
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ _ENTRY = re.compile(r"^(?:Device|InternetGatewayDevice)\.FaultMgmt\.(ExpeditedEv
                     r"CurrentAlarm)\.(\d{1,6})\.([A-Za-z]{1,32})$")
 _COUNT = re.compile(r"^(?:Device|InternetGatewayDevice)\.FaultMgmt\.(ExpeditedEvent|QueuedEvent)"
                     r"NumberOfEntries$")
-_REGISTRATION = re.compile(r"\.X_YEALINK_Account\.(\d{1,3})\.RegistrationStatus$")
+_REGISTRATION = re.compile(r"\." + vendor_map.ACCOUNT_REGISTRATION_PATTERN)
 REGISTRATION_FAILED = {"failed", "failure", "error", "registration failed", "rejected"}
 REGISTRATION_OK = {"registered", "up"}
 

@@ -10,6 +10,7 @@ their syslog and SIP account objects (simulator/model.py); a real firmware's dat
 is what to check these names against, and the one place to change them is this module.
 """
 
+import re
 from dataclasses import dataclass
 
 OUI = "001565"  # Yealink Network Technology's IEEE OUI; also the DeviceInfo.ManufacturerOUI
@@ -96,6 +97,12 @@ for _module in MODULES:
 
 # Upload file types. The standard ones (TR-069 A.4.1.5) for the whole configuration and the
 # system log; vendor ones for what the standard has no type for.
+# A SIP account's registration state: "Failed" raises the "Register failure" alarm (spec
+# appendix; app/device_ops/fault_events.py), "Registered" clears it. The simulator's account
+# object (simulator/model.py) has answered to it from the start.
+ACCOUNT_REGISTRATION = PREFIX + "Account.{index}.RegistrationStatus"
+ACCOUNT_REGISTRATION_PATTERN = re.escape(PREFIX) + r"Account\.(\d{1,3})\.RegistrationStatus$"
+
 CONFIG_FILE = "1 Vendor Configuration File"  # TR-069 standard: the whole configuration
 LOG_FILE = "2 Vendor Log File"  # TR-069 standard: the system log
 FILE_TYPES = {

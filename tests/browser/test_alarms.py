@@ -72,7 +72,7 @@ def test_bell_list_filters_details_log_and_chart(page_as, raised):
     page.locator("#alarm-acknowledge").click()
     expect(page.locator("#alarm-status")).to_have_text("Acknowledged")
     expect(page.locator("#alarm-diagnose")).to_have_attribute(
-        "href", re.compile(r"/devicemodelview/show/\d+$"))
+        "href", re.compile(r"/diagnostics/\d+$"))  # the device's diagnostic page
 
 
 def test_alarm_list_in_chinese(anon_page, raised):

@@ -19,6 +19,7 @@ import itertools
 from datetime import UTC, datetime
 
 from app.alarms.types import CRITICAL, TYPES
+from app.device_ops import vendor_map
 from app.device_ops.simulator.model import Param
 
 SEVERITY = {code: severity for code, _en, _zh, severity in TYPES}
@@ -59,7 +60,7 @@ def install(phone):
         for table, note in (("ExpeditedEvent", 2), ("QueuedEvent", 1)):
             _set(model, f"FaultMgmt.{table}NumberOfEntries", 0, "xsd:unsignedInt",
                  notification=note, active_notify="forceEnabled" if note == 2 else "normal")
-        account = model.params.get(model.name("X_YEALINK_Account.1.RegistrationStatus"))
+        account = model.params.get(model.name(vendor_map.ACCOUNT_REGISTRATION.format(index=1)))
         if account is not None:
             account.notification = 2
         model._entries = None  # the object tree changed: partial paths are walked anew
@@ -109,7 +110,7 @@ def raise_now(phone, code, text="", cleared=False, event_type=None, cause=None):
 def fail_registration(phone, status="Failed"):
     """The SIP account's registration fails (or, with "Registered", recovers)."""
     install(phone)
-    phone.model.set_local("X_YEALINK_Account.1.RegistrationStatus", status)
+    phone.model.set_local(vendor_map.ACCOUNT_REGISTRATION.format(index=1), status)
     return phone.run_session([("4 VALUE CHANGE", "")])
 
 
