@@ -74,6 +74,9 @@ FAB_UPDATE_PERMS = _env_bool("FAB_UPDATE_PERMS", False)  # `flask ymcs init` syn
 FAB_ADD_SECURITY_API = False
 FAB_API_SWAGGER_UI = False
 
+# How passwords are hashed (werkzeug's notation), by our code and Flask-AppBuilder's alike.
+PASSWORD_HASH_METHOD = _env("PASSWORD_HASH_METHOD", "scrypt")
+FAB_PASSWORD_HASH_METHOD = PASSWORD_HASH_METHOD
 AUTH_TYPE = 1  # AUTH_DB
 AUTH_ROLE_ADMIN = "Admin"
 AUTH_ROLE_PUBLIC = "Public"

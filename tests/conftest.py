@@ -90,6 +90,10 @@ TEST_SETTINGS = {
     "MAIL_TIMEOUT": 2,
     # The simulated phones live on 127.0.0.1; tests/device_ops/test_connreq.py checks the refusal.
     "CONNECTION_REQUEST_ALLOW_LOOPBACK": True,
+    # Thousands of accounts are made and signed in: a cheap hash (scrypt costs ~0.1 s each);
+    # tests/accounts/test_passwords.py checks that the production default stays scrypt.
+    "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+    "FAB_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
 }
 
 

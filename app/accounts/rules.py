@@ -21,9 +21,9 @@ import secrets
 
 from sqlalchemy import case, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.accounts.sessions import end_sessions
+from app.core.passwords import check_password, hash_password
 from app.models import Account, AccountKind, LoginThrottle, PasswordResetToken, Status, utcnow
 
 MAX_FAILED_LOGINS = 10  # per (email, client address)
@@ -36,7 +36,6 @@ EVERY_ADDRESS = "*"  # the address of the row counting an email's failures from 
 THROTTLE_RETENTION = datetime.timedelta(days=1)  # idle throttle rows are then forgotten
 RESET_LINK_MINUTES = 10
 PASSWORD_MIN, PASSWORD_MAX = 8, 64
-_FAKE_HASH = generate_password_hash("not-a-real-password")
 log = logging.getLogger(__name__)
 
 
@@ -129,9 +128,9 @@ def authenticate(session, email, password, now=None, address=None):
             raise _locked((row.locked_until - now).total_seconds(), _lock_minutes(row))
     account = find_account(session, email)
     if account is None or not password or len(password) > 256:
-        check_password_hash(_FAKE_HASH, password or "x")  # same cost as a real check
+        check_password(None, password)  # same cost as a real check
         raise _record_failure(session, key, address, now)
-    if not check_password_hash(account.password or _FAKE_HASH, password):
+    if not check_password(account.password, password):
         raise _record_failure(session, key, address, now)
     if is_frozen(account):
         raise LoginRefused(FROZEN)
@@ -218,14 +217,14 @@ def set_password(account, new, repeated):
     if new != repeated:
         raise PasswordPolicyError(_N("The two new passwords differ."))
     check_password_policy(new, account)
-    account.password = generate_password_hash(new)
+    account.password = hash_password(new)
     account.must_change_password = False
 
 
 def change_password(session, account, old, new, repeated, keep_session_id=None):
     """The user's own change: the old password proves it is them. The session that made it
     (``keep_session_id``) stays signed in; every other one ends."""
-    if not old or not check_password_hash(account.password or _FAKE_HASH, old):
+    if not old or not check_password(account.password, old):
         raise PasswordPolicyError(_N("The old password is wrong."))
     if old == new:
         raise PasswordPolicyError(_N("The new password must differ from the old one."))

@@ -128,14 +128,12 @@ class YmcsSecurityManager(SecurityManager):
         """FAB's "reset password" screens, in one transaction: when someone else sets it, the
         owner must choose a new one at the next sign-in and is told by mail; either way older
         reset links die and the account's other sessions end."""
-        from flask import current_app
         from flask_login import current_user
-        from werkzeug.security import generate_password_hash
+
+        from app.core.passwords import hash_password
 
         account = self.get_user_by_id(int(userid))
-        account.password = generate_password_hash(
-            password, method=current_app.config.get("FAB_PASSWORD_HASH_METHOD", "scrypt"),
-            salt_length=current_app.config.get("FAB_PASSWORD_HASH_SALT_LENGTH", 16))
+        account.password = hash_password(password)
         # No request (FAB's reset-password command): nobody is signed in.
         if getattr(current_user, "is_authenticated", False) and current_user.id == account.id:
             accounts.credentials_changed(self.session, account, "Your password was changed.",

@@ -9,7 +9,6 @@ request, and a deleted one's sessions end, so every change applies at its next r
 
 from flask_appbuilder.security.sqla.models import Role
 from sqlalchemy import delete, select, update
-from werkzeug.security import generate_password_hash
 
 from app.accounts import roles
 from app.accounts.rules import _N, AccountError, force_password_change
@@ -17,6 +16,7 @@ from app.accounts.security import _names_of
 from app.accounts.sessions import end_sessions
 from app.core import scope
 from app.core.mail import MailError, enqueue_mail
+from app.core.passwords import hash_password
 from app.models import (
     Account,
     AccountGrant,
@@ -244,7 +244,7 @@ def create_sub_account(session, principal, *, email, first_name, last_name, phon
     account = Account(username=email, email=email, first_name=first_name[:64],
                       last_name=(last_name or "")[:64], phone=phone or None,
                       language=language or "en", active=True, kind=AccountKind.channel_sub,
-                      channel_id=owner, password=generate_password_hash(password),
+                      channel_id=owner, password=hash_password(password),
                       roles=chosen)
     force_password_change(account)
     session.add(account)

@@ -9,11 +9,11 @@ import secrets
 import string
 
 from sqlalchemy import func, or_, select
-from werkzeug.security import generate_password_hash
 
 from app.accounts import roles
 from app.accounts.rules import _N, credentials_changed, force_password_change
 from app.core.mail import MailError, enqueue_mail
+from app.core.passwords import hash_password
 from app.models import Account, AccountKind, Channel, Enterprise, PermissionType
 from app.tenancy.rules import TenantError
 
@@ -125,7 +125,7 @@ def create_master_account(session, email, tenant, login_url):
     password = temporary_password()
     account = Account(username=email, email=email, first_name=tenant.name[:64],
                       last_name="Admin", active=True, kind=kind,
-                      password=generate_password_hash(password),
+                      password=hash_password(password),
                       roles=[role], **where)
     force_password_change(account)
     session.add(account)
@@ -137,7 +137,7 @@ def create_master_account(session, email, tenant, login_url):
 def reset_master_password(session, account, login_url):
     """A new temporary password, mailed; the owner must change it at the next sign-in."""
     password = temporary_password()
-    account.password = generate_password_hash(password)
+    account.password = hash_password(password)
     force_password_change(account)
     credentials_changed(session, account)  # this mail, to the current address, tells it
     _mail_password(session, account, "YMCS: your password was reset",
