@@ -91,14 +91,17 @@ def place(sweep_db, session):
     """place(effective_on, months=1, on=None) -> order id, placed by C for E and committed;
     ``on`` (the day it is placed) defaults to the day before: the order is pending."""
 
-    def _place(effective_on, months=1, on=None, enterprise=None):
+    def _place(effective_on, months=1, on=None, enterprise=None, commit=True):
         t = sweep_db.tree
         order = place_order(
             session, scope.principal_of(session.get(Account, t.c)),
             enterprise_id=enterprise or t.E, reseller="Sweep Reseller",
             package_id=sweep_db.package, quantity=1, duration_months=months,
             effective_on=effective_on, by="tester", on=on or effective_on - days(1))
-        session.commit()
+        if commit:
+            session.commit()
+        else:
+            session.flush()
         return order.id
 
     return _place
@@ -359,7 +362,9 @@ def add_batch(session, place, n):
         straight=[place(D(2020, 1, 2), months=1, on=D(2020, 1, 1)) for _ in range(n)],
         expire=[place(D(2020, 3, 1), months=1, on=D(2020, 3, 1)) for _ in range(n)],
         to_come=place(now + days(30), on=now),
-        cancelled=place(D(2020, 2, 1), on=D(2020, 1, 1)),
+        # placed and cancelled in one transaction: a running sweep must never see it pending
+        # (it would expire it first, and the cancel would be refused)
+        cancelled=place(D(2020, 2, 1), on=D(2020, 1, 1), commit=False),
     )
     cancel_order(session, session.get(Order, batch.cancelled), by="tester", on=D(2020, 1, 1))
     session.commit()
