@@ -202,8 +202,9 @@ CONFIG_TIME_ZONE = _env("CONFIG_TIME_ZONE", "UTC")
 # `scripts/run.sh` starts this many simulated phones against the local ACS; 0 turns it off.
 DEMO_FLEET_SIZE = _env_int("DEMO_FLEET_SIZE", 20)
 
+# Each language named in its own script, whatever the page's language (as a reader looks for it).
 LANGUAGES = {
     "en": {"flag": "gb", "name": "English"},
-    "zh": {"flag": "cn", "name": "Chinese"},
+    "zh": {"flag": "cn", "name": "简体中文"},
 }
 BABEL_DEFAULT_LOCALE = "en"

@@ -349,3 +349,22 @@ def test_settings_post_without_csrf_is_400(app, fresh_tree, login):
     with app.app_context():
         assert db.session.execute(select(Account.first_name).where(
             Account.id == fresh_tree.c)).scalar() == "c"
+
+
+def test_each_language_is_named_in_its_own_script_on_every_page(app):
+    client = app.test_client()
+    for lang in ("en", "zh"):
+        page = client.get(f"/login/?lang={lang}").get_data(as_text=True)
+        assert re.search(r'<option[^>]*value="zh"[^>]*>\s*简体中文\s*</option>', page), lang
+        assert re.search(r'<option[^>]*value="en"[^>]*>\s*English\s*</option>', page), lang
+        assert "Chinese</option>" not in page
+
+
+def test_pages_carry_the_icon_and_favicon_ico_is_no_404(app):
+    client = app.test_client()
+    page = client.get("/login/").get_data(as_text=True)
+    assert '<link rel="icon" type="image/svg+xml" href="/static/favicon.svg">' in page
+    for url in ("/favicon.ico", "/static/favicon.svg"):
+        r = client.get(url)
+        assert r.status_code == 200 and r.mimetype == "image/svg+xml", url
+        assert r.get_data().startswith(b"<svg")
