@@ -13,7 +13,6 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -27,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import relationship, validates
 
 from app.core.clock import utcnow  # noqa: F401  (callers import it from here)
+from app.core.columns import string_enum
 
 
 class Status(str, enum.Enum):
@@ -52,11 +52,6 @@ class AccountKind(str, enum.Enum):
     enterprise = "enterprise"
 
 
-def _enum(cls):
-    # Stored as plain strings (no native ENUM) so adding a value is a data change, not DDL.
-    return Enum(cls, native_enum=False, length=32, validate_strings=True,
-                values_callable=lambda e: [m.value for m in e])
-
 
 class Channel(Model):
     __tablename__ = "channel"
@@ -64,7 +59,7 @@ class Channel(Model):
     name = Column(String(128), nullable=False)
     parent_id = Column(Integer, ForeignKey("channel.id"), nullable=True, index=True)
     can_add_subchannel = Column(Boolean, nullable=False, default=False)
-    status = Column(_enum(Status), nullable=False, default=Status.active)
+    status = Column(string_enum(Status), nullable=False, default=Status.active)
     contact = Column(String(128), nullable=True)
     email = Column(String(320), nullable=True)
     phone = Column(String(32), nullable=True)
@@ -127,7 +122,7 @@ class Enterprise(Model):
     name = Column(String(128), nullable=False, index=True)  # searched by prefix
     channel_id = Column(Integer, ForeignKey("channel.id"), nullable=False, index=True)
     permission_type = Column(
-        _enum(PermissionType), nullable=False, default=PermissionType.device_management
+        string_enum(PermissionType), nullable=False, default=PermissionType.device_management
     )
     has_master_admin = Column(Boolean, nullable=False, default=True)
     email = Column(String(320), nullable=True, unique=True)
@@ -135,9 +130,10 @@ class Enterprise(Model):
     contact = Column(String(128), nullable=True)
     phone = Column(String(32), nullable=True)
     address = Column(String(255), nullable=True)
-    status = Column(_enum(Status), nullable=False, default=Status.active)
+    status = Column(string_enum(Status), nullable=False, default=Status.active)
     # A new enterprise authorizes its channel by default; its admin may reject it later.
-    authorization = Column(_enum(Authorization), nullable=False, default=Authorization.accepted)
+    authorization = Column(string_enum(Authorization), nullable=False,
+                           default=Authorization.accepted)
     # When the enterprise admin answered the first-login prompt about it; None: not yet.
     authorization_answered_on = Column(DateTime, nullable=True)
     is_channel_own = Column(Boolean, nullable=False, default=False)
@@ -162,7 +158,7 @@ class Account(User):
     __tablename__ = "ab_user"
     __table_args__ = {"extend_existing": True}
 
-    kind = Column(_enum(AccountKind), nullable=False, default=AccountKind.platform)
+    kind = Column(string_enum(AccountKind), nullable=False, default=AccountKind.platform)
     channel_id = Column(Integer, ForeignKey("channel.id"), nullable=True, index=True)
     enterprise_id = Column(Integer, ForeignKey("enterprise.id"), nullable=True, index=True)
     phone = Column(String(32), nullable=True)
@@ -331,7 +327,7 @@ class OutboxMessage(Model):
     subject = Column(String(255), nullable=False)
     body_text = Column(Text, nullable=False)
     body_html = Column(Text, nullable=True)
-    status = Column(_enum(OutboxStatus), nullable=False, default=OutboxStatus.pending)
+    status = Column(string_enum(OutboxStatus), nullable=False, default=OutboxStatus.pending)
     attempts = Column(Integer, nullable=False, default=0)
     next_attempt_at = Column(DateTime, nullable=False, default=utcnow)
     last_error = Column(String(500), nullable=True)
@@ -453,7 +449,7 @@ class Order(Model):
     duration_months = Column(Integer, nullable=False)
     effective_on = Column(Date, nullable=False)
     expires_on = Column(Date, nullable=False)  # first day no longer covered
-    status = Column(_enum(OrderStatus), nullable=False, default=OrderStatus.pending)
+    status = Column(string_enum(OrderStatus), nullable=False, default=OrderStatus.pending)
     created_on = Column(DateTime, nullable=False, default=utcnow)
     created_by_id = Column(Integer, ForeignKey("ab_user.id", ondelete="SET NULL"), nullable=True)
     # The form's one-time key: a double-clicked OK places one order, not two.
@@ -520,7 +516,7 @@ class ExportJob(Model):
     principal_channel_id = Column(Integer, nullable=True)
     principal_enterprise_id = Column(Integer, nullable=True)
     language = Column(String(8), nullable=False, default="en")
-    status = Column(_enum(ExportStatus), nullable=False, default=ExportStatus.queued)
+    status = Column(string_enum(ExportStatus), nullable=False, default=ExportStatus.queued)
     rows_total = Column(BigInteger, nullable=True)  # an estimate, for the progress bar
     rows_done = Column(BigInteger, nullable=False, default=0)
     file_name = Column(String(255), nullable=True)  # in the file store, once done
@@ -566,7 +562,7 @@ class DeviceCommand(Model):
     device_id = Column(Integer, ForeignKey("device.id", ondelete="CASCADE"), nullable=False)
     kind = Column(String(24), nullable=False)  # see commands.KINDS
     arguments = Column(Text, nullable=False, default="{}")  # JSON
-    status = Column(_enum(CommandStatus), nullable=False, default=CommandStatus.queued)
+    status = Column(string_enum(CommandStatus), nullable=False, default=CommandStatus.queued)
     created_on = Column(DateTime, nullable=False, default=utcnow)
     created_by = Column(String(128), nullable=True)  # an account's login; None: the ACS itself
     updated_on = Column(DateTime, nullable=False, default=utcnow)  # last change, for timeouts

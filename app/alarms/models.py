@@ -1,6 +1,5 @@
 """The alarm tables (imported by app/models.py, so Alembic sees them)."""
 
-import datetime
 import enum
 
 from flask_appbuilder import Model
@@ -9,7 +8,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -18,16 +16,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import relationship
 
-
-# As app/models.py does (which imports this module, so it cannot import that one).
-def utcnow():
-    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
-
-
-def _enum(cls):
-    return Enum(cls, native_enum=False, length=32, validate_strings=True,
-                values_callable=lambda e: [m.value for m in e])
-
+from app.core.clock import utcnow
+from app.core.columns import string_enum
 
 _BIG_ID = BigInteger().with_variant(Integer, "sqlite")  # SQLite's rowid alias is INTEGER
 
@@ -52,7 +42,7 @@ class AlarmType(Model):
     code = Column(String(48), nullable=False, unique=True)
     name_en = Column(String(96), nullable=False)
     name_zh = Column(String(96), nullable=False)
-    severity = Column(_enum(Severity), nullable=False)
+    severity = Column(string_enum(Severity), nullable=False)
     uploads_log = Column(Boolean, nullable=False, default=False)
     position = Column(Integer, nullable=False, default=0)  # the appendix's order
 
@@ -77,8 +67,8 @@ class Alarm(Model):
     # No foreign key: the types are seeded, never deleted, and the fast list hides the indexes
     # of foreign keys from its big pages' plans (the type filter then read 5M rows: 3 s).
     type_id = Column(Integer, nullable=False)
-    severity = Column(_enum(Severity), nullable=False)  # the type's, kept for the filter
-    status = Column(_enum(AlarmStatus), nullable=False, default=AlarmStatus.open)
+    severity = Column(string_enum(Severity), nullable=False)  # the type's, kept for the filter
+    status = Column(string_enum(AlarmStatus), nullable=False, default=AlarmStatus.open)
     open_key = Column(String(32), nullable=True, unique=True)
     count = Column(Integer, nullable=False, default=1)
     first_at = Column(DateTime, nullable=False, default=utcnow)

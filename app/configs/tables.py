@@ -1,7 +1,6 @@
 """The tables of configuration templates and pushes. app/models.py imports them, so the whole
 schema is visible from one place; this module imports nothing of app/ (no import circle)."""
 
-import datetime
 import enum
 
 from flask_appbuilder import Model
@@ -10,7 +9,6 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -20,16 +18,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.mysql import MEDIUMTEXT
 from sqlalchemy.orm import relationship
 
-
-def _utcnow():
-    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
-
-
-def _enum(cls):
-    # Plain strings, as app/models.py stores its enums: a new value is data, not DDL.
-    return Enum(cls, native_enum=False, length=32, validate_strings=True,
-                values_callable=lambda e: [m.value for m in e])
-
+from app.core.clock import utcnow
+from app.core.columns import string_enum
 
 # TEXT holds 64 KB on MariaDB; a template may be 256 KB.
 LONG_TEXT = Text().with_variant(MEDIUMTEXT(), "mysql", "mariadb")
@@ -46,9 +36,9 @@ class ConfigTemplate(Model):
     enterprise_id = Column(Integer, ForeignKey("enterprise.id"), nullable=True)
     model_filter = Column(String(255), nullable=False, default="")
     body = Column(LONG_TEXT, nullable=False)
-    created_on = Column(DateTime, nullable=False, default=_utcnow)
+    created_on = Column(DateTime, nullable=False, default=utcnow)
     created_by = Column(String(128), nullable=True)
-    updated_on = Column(DateTime, nullable=False, default=_utcnow)
+    updated_on = Column(DateTime, nullable=False, default=utcnow)
     updated_by = Column(String(128), nullable=True)
 
     channel = relationship("Channel")
@@ -94,9 +84,9 @@ class ConfigPush(Model):
     target_name = Column(String(128), nullable=False)
     retry_of = Column(Integer, ForeignKey("config_push.id", ondelete="SET NULL"),
                       nullable=True)
-    status = Column(_enum(PushStatus), nullable=False, default=PushStatus.pushed)
+    status = Column(string_enum(PushStatus), nullable=False, default=PushStatus.pushed)
     note = Column(String(255), nullable=True)  # why a timer task was refused
-    created_on = Column(DateTime, nullable=False, default=_utcnow)
+    created_on = Column(DateTime, nullable=False, default=utcnow)
     created_by = Column(String(128), nullable=True)  # the person
     acting_as = Column(String(128), nullable=True)  # the tenant they were working in
     scheduled_for = Column(DateTime, nullable=True)  # UTC; a timer task's moment
@@ -139,7 +129,7 @@ class ConfigPushDevice(Model):
     command_id = Column(Integer, nullable=True)
     mac = Column(String(12), nullable=True)
     model = Column(String(64), nullable=False, default="")
-    status = Column(_enum(RowStatus), nullable=False, default=RowStatus.pending)
+    status = Column(string_enum(RowStatus), nullable=False, default=RowStatus.pending)
     fault_code = Column(Integer, nullable=True)
     fault_string = Column(String(512), nullable=True)
     finished_on = Column(DateTime, nullable=True)
