@@ -31,14 +31,14 @@ def test_list_shows_own_alarms_only_with_filters(login, fresh_tree, alarms):
     mine, minor, theirs = alarms
     c = login(fresh_tree.c_email, fresh_tree.password)
     page = rows_of(c.get("/alarms/list/"))
-    assert f"/alarms/show/{mine}" in page and f"/alarms/show/{theirs}" not in page
+    assert f"/alarms/show/{mine}" in page and f'/alarms/show/{theirs}"' not in page
     assert "label-danger" in page and "panic &lt;b&gt;x&lt;/b&gt;" in page
     page = rows_of(c.get("/alarms/list/?severity=minor"))
-    assert f"/alarms/show/{minor}" in page and f"/alarms/show/{mine}" not in page
+    assert f"/alarms/show/{minor}" in page and f'/alarms/show/{mine}"' not in page
     page = rows_of(c.get(f"/alarms/list/?enterprise={fresh_tree.SE}"))
-    assert f"/alarms/show/{theirs}" not in page and f"/alarms/show/{mine}" not in page
+    assert f'/alarms/show/{theirs}"' not in page and f'/alarms/show/{mine}"' not in page
     page = rows_of(c.get("/alarms/list/?from=2000-01-01&to=2000-01-02"))
-    assert f"/alarms/show/{mine}" not in page
+    assert f'/alarms/show/{mine}"' not in page
     for garbage in ("?from=x&to=%00", "?q=zz:zz", "?type=999999", "?after=AAAA", "?psize=x"):
         assert c.get("/alarms/list/" + garbage).status_code in (200, 400)
 
@@ -96,7 +96,8 @@ def test_settings_screen_scope_and_forged_receivers(login, app, fresh_tree, tree
     t = fresh_tree
     c = login(t.c_email, t.password)
     page = c.get("/alarmsettings/").get_data(as_text=True)
-    assert f"/alarmsettings/edit/{t.E}" in page and f"/alarmsettings/edit/{tree.SE}" not in page
+    # whole links (a closing quote): id 9 must not match inside 982
+    assert f'/alarmsettings/edit/{t.E}"' in page and f'/alarmsettings/edit/{tree.SE}"' not in page
     assert c.get(f"/alarmsettings/edit/{tree.SE}").status_code == 404
     assert c.post(f"/alarmsettings/edit/{tree.SE}", data={"enabled": "1"}).status_code == 404
     assert c.get(f"/alarmsettings/edit/{t.ER}").status_code == 404  # rejected authorization
@@ -129,7 +130,7 @@ def test_bell_on_every_page_counts_new_until_opened(login, app, fresh_tree, alar
         queries._bell_cache.clear()
     page = c.get("/alarms/list/").get_data(as_text=True)
     assert 'id="alarm-bell-new"' in page and f"/alarms/show/{minor}" in page
-    assert f"/alarms/show/{theirs}" not in page.split('id="alarm-bell"')[1].split("</li>\n{%")[0]
+    assert f'/alarms/show/{theirs}"' not in page.split('id="alarm-bell"')[1].split("</li>\n{%")[0]
     assert c.post("/alarms/bell/seen", data={"newest": "x"}).status_code == 400
     assert c.post("/alarms/bell/seen", data={"newest": str(max(mine, minor))}).status_code == 200
     page = c.get("/").get_data(as_text=True)
