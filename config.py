@@ -73,6 +73,12 @@ APP_THEME = ""
 FAB_UPDATE_PERMS = _env_bool("FAB_UPDATE_PERMS", False)  # `flask ymcs init` syncs them
 FAB_ADD_SECURITY_API = False
 FAB_API_SWAGGER_UI = False
+# FAB's raw permission, view-menu and permission-on-view screens: internals a platform
+# administrator never needs (roles are edited in the Roles screen, permissions grouped by
+# screen). Not registered, so they answer 404.
+FAB_ADD_SECURITY_PERMISSION_VIEW = False
+FAB_ADD_SECURITY_VIEW_MENU_VIEW = False
+FAB_ADD_SECURITY_PERMISSION_VIEWS_VIEW = False
 
 # How passwords are hashed (werkzeug's notation), by our code and Flask-AppBuilder's alike.
 PASSWORD_HASH_METHOD = _env("PASSWORD_HASH_METHOD", "scrypt")
@@ -115,6 +121,9 @@ SECURITY_HEADERS = {
 LIST_PAGE_SIZE = _env_int("LIST_PAGE_SIZE", 50)
 LIST_MAX_PAGE_SIZE = _env_int("LIST_MAX_PAGE_SIZE", 200)
 LIST_COUNT_CAP = _env_int("LIST_COUNT_CAP", 10000)
+# The cap of a list both searched and filtered, in a scope of more than LIST_COUNT_CAP rows:
+# its matches are scattered, and counting each costs a row read.
+LIST_SEARCH_COUNT_CAP = _env_int("LIST_SEARCH_COUNT_CAP", 1000)
 # How long "more than LIST_COUNT_CAP" is remembered per user and list (0: count every page).
 LIST_COUNT_CACHE_SECONDS = _env_int("LIST_COUNT_CACHE_SECONDS", 60)
 
@@ -166,6 +175,9 @@ DEVICE_SWEEP_SECONDS = _env_int("DEVICE_SWEEP_SECONDS", 60)  # offline marking, 
 # the job looks for due digests every ALARM_DIGEST_SWEEP_SECONDS.
 ALARM_DIGEST_SECONDS = _env_int("ALARM_DIGEST_SECONDS", 3600)
 ALARM_DIGEST_SWEEP_SECONDS = _env_int("ALARM_DIGEST_SWEEP_SECONDS", 60)
+# Acknowledged and cleared alarms last seen longer ago, and the charts' older days, are deleted
+# (hourly; 0 keeps them all). Open alarms stay.
+ALARM_RETENTION_DAYS = _env_int("ALARM_RETENTION_DAYS", 365)
 COMMAND_TIMEOUT_SECONDS = _env_int("COMMAND_TIMEOUT_SECONDS", 3600)  # queued/sent/waiting → failed
 DEVICE_SAMPLE_RETENTION_DAYS = _env_int("DEVICE_SAMPLE_RETENTION_DAYS", 7)
 CWMP_MAX_BODY_BYTES = _env_int("CWMP_MAX_BODY_BYTES", 256 * 1024)  # a bigger envelope gets a 413
@@ -180,6 +192,8 @@ UPLOAD_RETENTION_DAYS = _env_int("UPLOAD_RETENTION_DAYS", 30)  # then uploaded f
 
 # System Management (app/system/). Operation-log rows older than this are pruned (0: never).
 OPERATION_LOG_RETENTION_DAYS = _env_int("OPERATION_LOG_RETENTION_DAYS", 180)
+# Sent and failed mails (and their attachments) queued longer ago are pruned (0: never).
+MAIL_RETENTION_DAYS = _env_int("MAIL_RETENTION_DAYS", 90)
 # Feedback (top right) goes to this address, with a copy to the sender.
 SUPPORT_EMAIL = _env("SUPPORT_EMAIL", "support@ymcs.example")
 FEEDBACK_MAX_ATTACHMENT_BYTES = _env_int("FEEDBACK_MAX_ATTACHMENT_BYTES", 5 * 1024 * 1024)
@@ -208,3 +222,8 @@ LANGUAGES = {
     "zh": {"flag": "cn", "name": "简体中文"},
 }
 BABEL_DEFAULT_LOCALE = "en"
+
+# Static files (Flask-AppBuilder's Bootstrap, Font Awesome, select2, ours): browsers keep them
+# for an hour instead of asking again on every page (about twenty conditional requests a page,
+# each through the whole app). A release's changed file reaches every browser within the hour.
+SEND_FILE_MAX_AGE_DEFAULT = _env_int("STATIC_MAX_AGE_SECONDS", 3600)

@@ -5,7 +5,6 @@ import os
 from datetime import timedelta
 
 from flask import Flask, send_from_directory
-from flask_appbuilder import AppBuilder
 from sqlalchemy import event
 
 from app.extensions import csrf, db, migrate, sqlite_pragmas
@@ -67,17 +66,24 @@ def configure_mail(app):
 
 
 def configure_appbuilder(app):
+    from app.accounts.branding import YmcsAppBuilder
     from app.accounts.security import YmcsSecurityManager
     from app.core.dashboard import DashboardView
     from app.core.menu_cache import init_menu_cache
+    from app.core.show import format_mac
+    from app.core.translate_defaults import translate_view_defaults
+    from app.core.translations import init_translations
     from app.views import register_views
 
-    appbuilder = AppBuilder(security_manager_class=YmcsSecurityManager,
+    appbuilder = YmcsAppBuilder(security_manager_class=YmcsSecurityManager,
                             base_template="ymcs_base.html", indexview=DashboardView)
     with app.app_context():
         appbuilder.init_app(app, db.session)
         register_views(appbuilder)
+        translate_view_defaults(appbuilder)  # FAB's English titles, labels and raw values
     init_menu_cache(app)
+    init_translations(app)  # after FAB's Babel: the request's catalogue found once
+    app.jinja_env.filters["mac"] = format_mac  # {{ device.mac | mac }}: 00:15:65:12:34:56
     # The tab's icon; browsers that ask for /favicon.ico get the same one instead of a 404.
     app.add_url_rule("/favicon.ico", "favicon", lambda: send_from_directory(
         app.static_folder, "favicon.svg", mimetype="image/svg+xml", max_age=86400))

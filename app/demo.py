@@ -116,18 +116,28 @@ def seed_demo(session, devices_per_enterprise=6):
         enterprises[name] = enterprise
 
     now = utcnow()
+    # These phones are not simulated: the "online" ones were heard two minutes ago and go
+    # offline by the normal rule (two periodic intervals of silence), as a real phone
+    # switched off would; the commands queued for them then time out.
+    silent_after = datetime.timedelta(
+        seconds=2 * current_app.config["DEVICE_PERIODIC_INTERVAL"])
     for index, enterprise in enumerate(enterprises.values()):
         for n in range(devices_per_enterprise):
             mac = f"001565{index:02x}{n:04x}"
-            if _one(session, Device, mac=mac) is None:
+            device = _one(session, Device, mac=mac)
+            if device is None:
                 online = n % 3 != 0
+                last_seen = now - datetime.timedelta(minutes=2 if online else 90)
                 session.add(Device(
                     mac=mac, model=DEVICE_MODELS[n % len(DEVICE_MODELS)],
                     firmware="96.86.0.70", ip=f"10.{index}.0.{n + 10}",
                     enterprise=enterprise, online=online,
                     # they "have connected": their credential-less first session is spent
-                    acs_password="",
-                    last_seen=now - datetime.timedelta(minutes=2 if online else 90)))
+                    acs_password="", last_seen=last_seen,
+                    offline_after=last_seen + silent_after if online else None))
+            elif device.online and device.offline_after is None:
+                # seeded by an earlier version that left them online for good
+                device.offline_after = (device.last_seen or now) + silent_after
 
     for mac, server_url, unique_url, ip in DEMO_RPS_DEVICES:
         if _one(session, RpsDevice, mac=mac) is None:

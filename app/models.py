@@ -277,13 +277,17 @@ class OperationLog(Model):
     result = Column(String(16), nullable=False, default="success")
     status_code = Column(Integer, nullable=False, default=200)
 
-    # Scope: the tenant columns; each list filter, newest (highest id) first: (column, id).
+    # Scope: the tenant columns; each list filter, newest (highest id) first: (column, id),
+    # and within a tenant (tenant, column, id) (app/system/oplog_page.py).
     __table_args__ = (
         Index("ix_operation_log_channel", "channel_id", "id"),
         Index("ix_operation_log_enterprise", "enterprise_id", "id"),
         Index("ix_operation_log_operation", "operation", "id"),
         Index("ix_operation_log_username", "username", "id"),
         Index("ix_operation_log_result", "result", "id"),
+        Index("ix_operation_log_path", "path", "id"),
+        *[Index(f"ix_operation_log_{t[:-3]}_{c}", t, c, "id") for t in ("channel_id",
+          "enterprise_id") for c in ("operation", "result", "username", "path")],
     )
 
 
@@ -332,13 +336,19 @@ class OutboxMessage(Model):
     next_attempt_at = Column(DateTime, nullable=False, default=utcnow)
     last_error = Column(String(500), nullable=True)
     sent_at = Column(DateTime, nullable=True)
+    enterprise_id = Column(Integer, nullable=True)  # whose account mail it is (no FK: outlives)
+    enterprise = relationship("Enterprise", primaryjoin="foreign(OutboxMessage.enterprise_id)"
+                              " == Enterprise.id")
 
     attachments = relationship("OutboxAttachment", cascade="all, delete-orphan",
                                passive_deletes=True)
 
-    # The sweep: due pending rows, oldest first; an address's latest mail (enterprise list).
+    # The sweep: due pending rows, oldest first; an address's latest mail; an enterprise's
+    # latest account mail (enterprise list); the oldest mails (retention).
     __table_args__ = (Index("ix_outbox_message_due", "status", "next_attempt_at"),
-                      Index("ix_outbox_message_recipient", "recipient", "id"))
+                      Index("ix_outbox_message_created", "created_on"),
+                      Index("ix_outbox_message_recipient", "recipient", "id"),
+                      Index("ix_outbox_message_enterprise", "enterprise_id", "id"))
 
 
 class PasswordResetToken(Model):
@@ -588,6 +598,7 @@ from app.accounts.models import LoginThrottle, ServerSession  # noqa: E402,F401
 from app.alarms.models import (  # noqa: E402,F401
     Alarm,
     AlarmBellSeen,
+    AlarmDaily,
     AlarmDigest,
     AlarmReceiver,
     AlarmSetting,

@@ -15,6 +15,9 @@ Parts:
 - ``bell``: CPU (process time) the bell adds to a page: the same page rendered with and
   without it, 300 times each, alternating; and the bell's own query when its cache is cold.
   Target < 1 ms.
+- ``chart``: the alarm page's charts (alarms per day by severity and top types, 30 days) for
+  the three principals: the GROUP BY over the alarm table they ran before the daily roll-up
+  (the baseline) beside the roll-up's query, same run, same figures checked.
 - ``ingest``: alarm events through the ACS with gunicorn (2 sync workers) on 127.0.0.1: two
   load processes post Informs whose ParameterList carries fault events (mostly repeats of
   open alarms, as in life), each answered InformResponse; events/s = answered Informs/s x
@@ -163,8 +166,16 @@ def seed(url, alarms):
                     JOIN alarm_type t ON t.id = 1 + (s.seq % 26)"""))
                 conn.commit()
                 print(f"  {hi:,} alarms", flush=True)
-            conn.execute(text("ANALYZE TABLE alarm, device, enterprise"))
+            # The bulk insert bypassed the roll-up the ACS keeps: count it as migration 0017 does.
+            conn.execute(text(ROLL_UP))
+            conn.commit()
+            conn.execute(text("ANALYZE TABLE alarm, alarm_daily, device, enterprise"))
     print(f"Seeded {alarms:,} alarms in {time.monotonic() - t0:.0f} s.")
+
+
+ROLL_UP = ("INSERT INTO alarm_daily (day, enterprise_id, type_id, severity, count) "
+           "SELECT DATE(first_at), enterprise_id, type_id, MIN(severity), COUNT(*) "
+           "FROM alarm GROUP BY DATE(first_at), enterprise_id, type_id")
 
 
 # --- the list ------------------------------------------------------------------------------------
@@ -313,6 +324,113 @@ def bench_bell(url):
     return out
 
 
+# --- the charts ---------------------------------------------------------------------------------
+
+
+def chart_from_alarms(session, principal, days=30):
+    """The charts' query before the roll-up (as of 0015): one GROUP BY over 30 days of the
+    scope's alarms, read from the covering index ix_alarm_chart. The baseline."""
+    from sqlalchemy import func, select
+
+    from app.alarms import queries
+    from app.models import Alarm
+
+    start = queries._day_start(None, days)
+    day = func.date(Alarm.first_at)
+    query = queries.visible_alarms(select(day, Alarm.severity, Alarm.type_id, func.count())
+                                   .where(Alarm.first_at >= start), principal).group_by(
+        day, Alarm.severity, Alarm.type_id)
+    if queries.scope_is_big(session, principal):
+        query = queries.walk_newest_first(query)
+    per_day, per_type = {}, {}
+    for d, severity, type_id, n in session.execute(query):
+        key = (d, getattr(severity, "value", severity))
+        per_day[key] = per_day.get(key, 0) + n
+        per_type[type_id] = per_type.get(type_id, 0) + n
+    top = sorted(per_type.items(), key=lambda kv: (-kv[1], kv[0]))[:queries.TOP_TYPES]
+    return start.date(), per_day, top
+
+
+def _revision(url):
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        indexes = {r[2] for r in conn.execute(text("SHOW INDEX FROM alarm"))}
+    engine.dispose()
+    return version, "ix_alarm_chart" in indexes
+
+
+def bench_chart(url, n=5, baseline_n=1):
+    """The charts' query for each principal, cold (no cache of ours; MariaDB's buffer pool
+    warm): the GROUP BY over the alarm table (baseline) beside the roll-up's, same run; both
+    must give the same figures. A database still at 0015 is measured, then upgraded to the
+    roll-up (the migration's time is reported); one already upgraded gets the old chart index
+    back for the baseline's runs, then loses it again."""
+    import flask_migrate
+    from sqlalchemy import text
+
+    from app import create_app
+    from app.alarms import queries
+    from app.core import scope
+    from app.extensions import db
+    from app.models import Account
+
+    out = {}
+    version, has_index = _revision(url)
+    app = create_app(settings(url))
+
+    def principals():
+        accounts = {who: db.session.execute(db.select(Account).where(
+            Account.username == f"{who}@bench.test")).scalar() for who in ("admin", "big",
+                                                                          "small")}
+        return {who: scope.principal_of(a) for who, a in accounts.items()}
+
+    def median_ms(fn, runs=n):
+        fn()  # the buffer pool warm, as on a running portal
+        samples = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            result = fn()
+            samples.append((time.perf_counter() - t) * 1000)
+        return statistics.median(samples), result
+
+    with app.app_context():
+        if not has_index:
+            t = time.monotonic()
+            db.session.execute(text("CREATE INDEX ix_alarm_chart ON alarm "
+                                    "(first_at, enterprise_id, severity, type_id)"))
+            out["baseline index built (s)"] = round(time.monotonic() - t, 1)
+        before = {}
+        for who, principal in principals().items():
+            ms, before[who] = median_ms(lambda p=principal: chart_from_alarms(db.session, p),
+                                        baseline_n)
+            out[f"{who}: GROUP BY over the alarms (ms)"] = round(ms, 1)
+            print(f"{who:6} chart over the alarm table {ms:9.1f} ms", flush=True)
+        db.session.remove()
+        if version != "0017_alarm_daily" and version.startswith(("0015", "0016")):
+            t = time.monotonic()
+            flask_migrate.upgrade()
+            out["migration 0017 at this size (s)"] = round(time.monotonic() - t, 1)
+            print(f"migration 0017 (roll-up counted, index dropped): "
+                  f"{out['migration 0017 at this size (s)']} s", flush=True)
+        else:  # as 0017 left it
+            db.session.execute(text("DROP INDEX ix_alarm_chart ON alarm"))
+        db.session.execute(text("ANALYZE TABLE alarm_daily"))
+        rows = db.session.execute(text("SELECT COUNT(*) FROM alarm_daily")).scalar()
+        out["roll-up rows"] = rows
+        for who, principal in principals().items():
+            ms, after = median_ms(lambda p=principal: queries.chart_counts(db.session, p))
+            out[f"{who}: from the roll-up (ms)"] = round(ms, 1)
+            same = after[1:] == before[who][1:]
+            out[f"{who}: same figures"] = same
+            print(f"{who:6} chart from the roll-up    {ms:9.1f} ms  same figures: {same}",
+                  flush=True)
+        db.session.remove()
+    return out
+
+
 # --- ingestion ------------------------------------------------------------------------------------
 
 
@@ -332,7 +450,7 @@ def inform_body(mac, events, n):
             'envelope/" xmlns:cwmp="urn:dslforum-org:cwmp-1-2"><soap:Header><cwmp:ID '
             'soap:mustUnderstand="1">1</cwmp:ID></soap:Header><soap:Body><cwmp:Inform>'
             "<DeviceId><Manufacturer>Yealink</Manufacturer><OUI>001565</OUI><ProductClass>"
-            "SIP-T54W</ProductClass><SerialNumber>SN1</SerialNumber></DeviceId><Event>"
+            f"SIP-T54W</ProductClass><SerialNumber>{mac}</SerialNumber></DeviceId><Event>"
             "<EventStruct><EventCode>4 VALUE CHANGE</EventCode><CommandKey></CommandKey>"
             "</EventStruct></Event><MaxEnvelopes>1</MaxEnvelopes><CurrentTime>"
             "2026-01-01T00:00:00Z</CurrentTime><RetryCount>0</RetryCount><ParameterList>"
@@ -415,14 +533,25 @@ def bench_ingest(url, seconds, events_per_inform, workers=2):
     return out
 
 
+def upgrade(url):
+    import flask_migrate
+
+    from app import create_app
+
+    with create_app(settings(url)).app_context():
+        flask_migrate.upgrade()
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--alarms", type=int, default=5_000_000)
     ap.add_argument("--reseed", action="store_true")
-    ap.add_argument("--only", choices=("list", "bell", "ingest"))
+    ap.add_argument("--only", choices=("list", "bell", "chart", "ingest"))
     ap.add_argument("--seconds", type=int, default=15)
     ap.add_argument("--events", default="1,10", help="events per Inform, comma-separated")
     ap.add_argument("--workers", type=int, default=2, help="gunicorn workers for ingest")
+    ap.add_argument("--chart-runs", default="5,1",
+                    help="timed runs of the chart query: roll-up,baseline (after a warm one)")
     args = ap.parse_args(argv)
     url = prepare(args.alarms, args.reseed)
     path = os.path.join(RESULTS, "alarms.json")
@@ -431,10 +560,15 @@ def main(argv=None):
         with open(path) as previous:
             results = json.load(previous)
     results["alarms"] = args.alarms
+    if args.only not in (None, "chart"):  # the chart part measures 0015 first, then upgrades
+        upgrade(url)
     if args.only in (None, "list"):
         results["list_ms"] = bench_list(url)
     if args.only in (None, "bell"):
         results["bell"] = bench_bell(url)
+    if args.only in (None, "chart"):
+        runs, baseline_runs = (int(x) for x in args.chart_runs.split(","))
+        results["chart"] = bench_chart(url, runs, baseline_runs)
     if args.only in (None, "ingest"):
         results.setdefault("ingest", {}).update(bench_ingest(
             url, args.seconds, [int(x) for x in args.events.split(",")], args.workers))

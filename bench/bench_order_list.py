@@ -45,6 +45,7 @@ import re
 import secrets
 import signal
 import statistics
+import subprocess
 import sys
 import time
 import urllib.parse
@@ -198,12 +199,32 @@ def principals(conn):
     }
 
 
-def build_pages(url, who):
-    """{principal: {list: {page name: path}}} and the number of orders each one sees."""
+class _Middles(dict):
+    """A row in the middle of each sort, looked up when a page asks for it (each lookup
+    reads half the scope: minutes on a loaded machine)."""
+
+    def __init__(self, conn, cond, n):
+        super().__init__()
+        self.conn, self.cond, self.n = conn, cond, n
+
+    def __missing__(self, key):
+        from sqlalchemy import text
+
+        from app.core.listing import encode_key
+
+        col = SORT_COLUMNS[key]
+        row = self.conn.execute(text(
+            f"SELECT {col} AS v, o.id FROM service_order o WHERE {self.cond} "
+            f"ORDER BY {col}, o.id LIMIT 1 OFFSET {self.n // 2}")).first()
+        self[key] = encode_key((row.v, row.id))
+        return self[key]
+
+
+def build_pages(url, who, wanted=lambda page: True):
+    """{principal: {list: {page name: path}}} and the number of orders each one sees; only
+    the pages ``wanted`` (a page name) says yes to."""
     import sqlalchemy
     from sqlalchemy import text
-
-    from app.core.listing import encode_key
 
     engine = sqlalchemy.create_engine(url)
     today = datetime.date.today()
@@ -215,12 +236,7 @@ def build_pages(url, who):
             n = conn.execute(text(f"SELECT COUNT(*) FROM service_order o WHERE {cond}")).scalar()
             visible[name] = n
             # A row in the middle of each sort (the same cursor serves both directions).
-            middles = {}
-            for key, col in SORT_COLUMNS.items():
-                row = conn.execute(text(
-                    f"SELECT {col} AS v, o.id FROM service_order o WHERE {cond} "
-                    f"ORDER BY {col}, o.id LIMIT 1 OFFSET {n // 2}")).first()
-                middles[key] = encode_key((row.v, row.id))
+            middles = _Middles(conn, cond, n)
             mid = conn.execute(text(
                 f"SELECT o.id, e.name AS enterprise, o.reseller FROM service_order o "
                 f"JOIN enterprise e ON e.id = o.enterprise_id WHERE {cond} "
@@ -239,16 +255,18 @@ def build_pages(url, who):
             per_list = {}
             for lst, path in LISTS.items():
                 dsort, ddesc = DEFAULT_SORT[lst]
-                pages = {"first": {}, "middle": {"after": middles[dsort]},
-                         "last": {"last": "1"}}
+                pages = {"first": {}, "last": {"last": "1"}}
+                if wanted("middle"):
+                    pages["middle"] = {"after": middles[dsort]}
                 for key in SORT_COLUMNS:
                     if key == "id" and lst == "statements":
                         continue
                     for direction in ("asc", "desc"):
                         base = {"sort": key, "dir": direction}
                         pages[f"sort_{key}_{direction}"] = base
-                        pages[f"sort_{key}_{direction}_middle"] = {**base,
-                                                                  "after": middles[key]}
+                        if wanted(f"sort_{key}_{direction}_middle"):
+                            pages[f"sort_{key}_{direction}_middle"] = {
+                                **base, "after": middles[key]}
                         pages[f"sort_{key}_{direction}_last"] = {**base, "last": "1"}
                 for status in STATUSES:
                     pages[f"status_{status}"] = {"status": status}
@@ -471,6 +489,17 @@ def sample(port, path, cookie, n):
 # --- main --------------------------------------------------------------------------------------
 
 
+def hello_world_rps(port):
+    """The machine's figure (to compare runs on different machines): hello world requests/s
+    on the hand-written app's gunicorn, with wrk; None without wrk."""
+    from common import run_wrk
+
+    try:
+        return run_wrk(port, HELLO_PATH, None, 5, 2, 8)["rps"]
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--server", default=os.environ.get(
@@ -487,6 +516,10 @@ def main():
     parser.add_argument("--lists", default="orders,statements")
     parser.add_argument("--pages", default="*", help="fnmatch pattern(s), comma-separated")
     parser.add_argument("--no-sql", action="store_true", help="skip the statement counts")
+    parser.add_argument("--baseline-env", default="",
+                        help="KEY=VALUE,...: also serve the app with these settings (e.g. "
+                             "LIST_SEARCH_COUNT_CAP=10000, the code before issue 19) and time "
+                             "every page on both servers, alternating, in the same rounds")
     parser.add_argument("--out", default=os.path.join(BENCH_DIR, "results", "order_list.json"))
     args = parser.parse_args()
 
@@ -505,7 +538,8 @@ def main():
         who = args.only.split(",")
         lists = args.lists.split(",")
         patterns = args.pages.split(",")
-        pages, visible = build_pages(url, who)
+        pages, visible = build_pages(
+            url, who, lambda page: any(fnmatch.fnmatch(page, p) for p in patterns))
         pages = {w: {lst: {k: v for k, v in named.items()
                            if any(fnmatch.fnmatch(k, p) for p in patterns)}
                      for lst, named in per_list.items() if lst in lists}
@@ -537,7 +571,11 @@ def main():
     app_port, hand_port = free_port(), free_port()
     env = {"DATABASE_URL": url, "SECRET_KEY": SECRET, "SCHEDULER_MODE": "off",
            "AUTH_RATE_LIMIT": "100000 per second", "FAB_UPDATE_PERMS": "0"}
-    app_proc = hand_proc = None
+    app_proc = hand_proc = base_proc = None
+    base_env = dict(kv.split("=", 1) for kv in args.baseline_env.split(",") if kv)
+    base_port = free_port() if base_env else None
+    before_times = {w: {lst: {p: [] for p in named} for lst, named in per_list.items()}
+                    for w, per_list in pages.items()}
     times = {w: {lst: {p: [] for p in named} for lst, named in per_list.items()}
              for w, per_list in pages.items()}
     base_times = {"handwritten": [], "hello": []}
@@ -548,6 +586,11 @@ def main():
                                   chdir=BENCH_DIR)
         hand_proc = start_gunicorn("bench_order_list:handwritten_app()", hand_port, env,
                                    chdir=BENCH_DIR)
+        if base_env:
+            base_proc = start_gunicorn("bench_order_list:bench_app()", base_port,
+                                       {**env, **base_env}, chdir=BENCH_DIR)
+            wait_ready(base_port, "/login/", base_proc)
+            base_cookies = {w: login(base_port, users[w]) for w in who}
         wait_ready(app_port, "/login/", app_proc)
         wait_ready(hand_port, HELLO_PATH, hand_proc)
         cookies = {w: login(app_port, users[w]) for w in who}
@@ -567,6 +610,7 @@ def main():
     except Exception as error:
         stop(app_proc)
         stop(hand_proc)
+        stop(base_proc)
         print(f"setup failed: {error!r}", file=sys.stderr)
         raise
 
@@ -591,14 +635,21 @@ def main():
                     base_times["handwritten"] += sample(hand_port, HAND_PATH, None, args.samples)
                     base_times["hello"] += sample(hand_port, HELLO_PATH, None, args.samples)
                     for page, path in named.items():
-                        times[w][lst][page] += sample(app_port, path, cookies[w], args.samples)
+                        servers = [(app_port, cookies, times)]
+                        if base_env:  # alternating which goes first
+                            servers.insert(r % 2, (base_port, base_cookies, before_times))
+                        for port, cookie_of, into in servers:
+                            into[w][lst][page] += sample(port, path, cookie_of[w],
+                                                         args.samples)
             misses.append(pool_reads() - reads0)
             print(f"round {r + 1}/{args.rounds}: {time.monotonic() - t0:.0f}s "
                   f"(load average before: {load}; buffer pool misses: {misses[-1]:,})",
                   flush=True)
+        hello_rps = hello_world_rps(hand_port)
     finally:
         stop(app_proc)
         stop(hand_proc)
+        stop(base_proc)
         pool_engine.dispose()
     loads.append(loadavg())
 
@@ -617,6 +668,11 @@ def main():
                        "count_shown": shown[(w, lst, page)][1],
                        "sql_statements": s.get("count"), "slowest_sql_ms": s.get("slowest_ms"),
                        "slowest_sql": s.get("slowest_sql")}
+                if base_env:
+                    before = before_times[w][lst][page]
+                    row["baseline_median_ms"] = round(statistics.median(before), 1)
+                    row["baseline_worst_ms"] = round(max(before), 1)
+                    row["x_baseline"] = round(med / statistics.median(before), 2)
                 rows.append(row)
                 if med >= TARGET_MS or worst >= TARGET_MS:
                     over.append(row)
@@ -625,12 +681,17 @@ def main():
     print(f"Baseline (same run, same server settings): hand-written 50-order page "
           f"{hand_ms:.1f} ms, hello world {hello_ms:.1f} ms (medians of "
           f"{len(base_times['handwritten'])}). x hand = page median / hand-written median.")
+    print(f"The machine: hello world on the same gunicorn (2 workers), wrk 2 threads 8 "
+          f"connections 5 s: {hello_rps if hello_rps is not None else '-'} requests/s.")
     header = (f"{'who':<8} {'list':<10} {'page':<30} {'median':>7} {'worst':>7} {'x hand':>6} "
               f"{'SQL':>3} {'slowest':>7}  {'rows':>4}  shown")
     print(header)
     print("-" * len(header))
     for row in rows:
         flag = " <-- over 150 ms" if row in over else ""
+        if base_env:
+            flag += (f"   [baseline {row['baseline_median_ms']} / {row['baseline_worst_ms']} ms,"
+                     f" x{row['x_baseline']}]")
         print(f"{row['principal']:<8} {row['list']:<10} {row['page']:<30} "
               f"{row['median_ms']:7.1f} {row['worst_ms']:7.1f} {row['x_handwritten']:6.1f} "
               f"{row['sql_statements'] if row['sql_statements'] is not None else '-':>3} "
@@ -655,6 +716,8 @@ def main():
         "rounds": args.rounds, "samples_per_round": args.samples,
         "buffer_pool_misses_per_round": misses,
         "baseline_ms": {"handwritten": round(hand_ms, 2), "hello": round(hello_ms, 2)},
+        "hello_world_rps": hello_rps,
+        "baseline_env": base_env,
         "target_ms": TARGET_MS,
         "pages": rows,
         "over_target": [(r["principal"], r["list"], r["page"]) for r in over],

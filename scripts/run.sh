@@ -24,13 +24,37 @@ if [ -z "${PUBLIC_URL:-}" ]; then
     export PUBLIC_URL="http://${url_host:-127.0.0.1}:$PORT"
 fi
 
+# Demo phones report every minute (production default: 15) so their charts move while you look;
+# the demo's other phones, not simulated, go offline after two silent intervals.
+export DEVICE_PERIODIC_INTERVAL="${DEVICE_PERIODIC_INTERVAL:-60}"
 log "migrating the database (${DATABASE_URL:-embedded SQLite under ${YMCS_INSTANCE_DIR:-instance/}})"
 flask --app app:create_app db upgrade
 log "seeding the demo data"
 flask --app app:create_app ymcs demo
 
-# Demo phones report every minute (production default: 15) so their charts move while you look.
-export DEVICE_PERIODIC_INTERVAL="${DEVICE_PERIODIC_INTERVAL:-60}"
+# Every child started below is stopped when this script ends, however it ends.
+CHILDREN=()
+stop_children() {
+    local pid
+    for pid in ${CHILDREN[@]+"${CHILDREN[@]}"}; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+}
+trap stop_children EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Mail: unless MAIL_SERVER names a relay, a local SMTP sink (aiosmtpd) accepts every message,
+# so the outbox delivers instead of retrying; read them as admin@ymcs.example under
+# System Management > Mail Outbox (a message's subject opens its text).
+if [ -z "${MAIL_SERVER:-}" ]; then
+    MAIL_PORT="${MAIL_PORT:-$(python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
+    export MAIL_SERVER=127.0.0.1 MAIL_PORT MAIL_USE_TLS=false MAIL_USE_SSL=false
+    log "local SMTP sink on 127.0.0.1:$MAIL_PORT: mail is delivered there and kept in the" \
+        "Mail Outbox (MAIL_SERVER=<your relay> sends it for real)"
+    python -m aiosmtpd -n -c aiosmtpd.handlers.Sink -l "127.0.0.1:$MAIL_PORT" &
+    CHILDREN+=($!)
+fi
+
 if [ "${DEMO_FLEET_SIZE:-20}" != "0" ]; then
     # The simulated phones listen on 127.0.0.1: let "Connect now" reach them there (a
     # connection request still goes only to the address a device's session came from).
@@ -38,9 +62,10 @@ if [ "${DEMO_FLEET_SIZE:-20}" != "0" ]; then
     log "starting ${DEMO_FLEET_SIZE:-20} simulated phones against http://127.0.0.1:$PORT/acs" \
         "(DEMO_FLEET_SIZE=0 turns them off)"
     flask --app app:create_app ymcs fleet --acs-url "http://127.0.0.1:$PORT/acs" &
-    FLEET_PID=$!
-    trap 'kill $FLEET_PID 2>/dev/null || true' EXIT
+    CHILDREN+=($!)
 fi
 log "serving http://$HOST:$PORT/ as $PUBLIC_URL (PUBLIC_URL; other host names get 400 unless" \
     "listed in TRUSTED_HOSTS) (Ctrl-C stops it)"
-flask --app app:create_app run --host "$HOST" --port "$PORT"
+flask --app app:create_app run --host "$HOST" --port "$PORT" &
+CHILDREN+=($!)
+wait "$!"

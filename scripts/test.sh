@@ -103,7 +103,7 @@ run_suite() {  # run_suite KIND LABEL [pytest args]
     shift 2
     echo
     echo "=== tests on $label (YMCS_TEST_DB=$kind, $WORKERS workers) ==="
-    YMCS_TEST_DB="$kind" python -m pytest -q -rfEsx -n "$WORKERS" \
+    YMCS_TEST_DB="$kind" python -m pytest -q -rfEsx --durations=15 -n "$WORKERS" \
         --junitxml="$REPORTS/$kind.xml" "$@" || rc=$?
     echo "=== tests on $label: $([ $rc -eq 0 ] && echo passed || echo "FAILED (pytest exit $rc)")" \
          "in $((SECONDS - t)) s ==="

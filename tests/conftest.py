@@ -1,9 +1,14 @@
 """Fixtures. The suite runs on SQLite by default and on MariaDB with YMCS_TEST_DB=mariadb;
 either way the schema is built by the migrations, as in production."""
 
+import contextlib
 import os
 import re
+import shutil
+import sqlite3
+import tempfile
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -38,6 +43,21 @@ def pytest_configure_node(node):
         port = free_port()
     _SMTP_PORTS_GIVEN.add(port)
     node.workerinput["ymcs_smtp_port"] = port
+
+
+BROWSER_TESTS = Path(__file__).resolve().parent / "browser"
+
+
+def pytest_collection_modifyitems(items):
+    """The browser tests first and together, in their (random) order: pytest-randomly spreads
+    the modules among the others, and between two browser modules the package's Chromium and
+    live server (tests/browser/conftest.py: a database of its own, migrated and seeded) would
+    close and start again. Runs after pytest-randomly's shuffle; a stable partition, so the
+    seed still gives the order. Under xdist each worker keeps its share contiguous (every
+    worker runs its tests in this order)."""
+    browser = [item for item in items if BROWSER_TESTS in item.path.parents]
+    if browser:
+        items[:] = browser + [item for item in items if BROWSER_TESTS not in item.path.parents]
 
 
 def pytest_terminal_summary(terminalreporter, config):
@@ -102,11 +122,70 @@ def make_app(url, **overrides):
 
 
 def migrate_and_sync(app):
+    """The schema by the migrations and FAB's roles and permissions, in the app's empty
+    database. The migrations run once per test process (the first call); later calls copy
+    that database as it was then (tests/test_migrations.py runs the real thing every time):
+    every test app registers the same views, so its roles and permissions are the copy's.
+    A copy takes a fraction of the migrations' and the sync's hundreds of commits: a second or
+    two on SQLite, a few on a loaded MariaDB, instead of 10 to 60."""
     import flask_migrate
 
     with app.app_context():
+        if _TEMPLATE:
+            db.session.remove()
+            db.engine.dispose()
+            _copy_database(_TEMPLATE["url"], db.engine.url.render_as_string(hide_password=False))
+            return
         flask_migrate.upgrade()
         app.appbuilder.sm.sync_roles()
+        db.session.remove()
+        url = db.engine.url.render_as_string(hide_password=False)
+    folder = tempfile.mkdtemp(prefix="ymcs-template-")
+    _TEMPLATE["url"], drop = create_test_database(folder)
+    _TEMPLATE["drop"] = lambda: (drop(), shutil.rmtree(folder, ignore_errors=True))
+    _copy_database(url, _TEMPLATE["url"])
+
+
+# {"url": the migrated database later ones copy, "drop": its removal (pytest_unconfigure)}
+_TEMPLATE = {}
+
+
+def pytest_unconfigure(config):
+    if "drop" in _TEMPLATE:
+        _TEMPLATE.pop("drop")()
+
+
+def _copy_database(source_url, target_url):
+    """Schema and rows of one empty-target database copied into another of the same kind."""
+    import sqlalchemy
+
+    source, target = sqlalchemy.make_url(source_url), sqlalchemy.make_url(target_url)
+    if source.get_backend_name() == "sqlite":
+        with contextlib.closing(sqlite3.connect(source.database)) as src, \
+                contextlib.closing(sqlite3.connect(target.database)) as dst:
+            src.backup(dst)
+        return
+    engine = sqlalchemy.create_engine(target)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("SET SESSION foreign_key_checks = 0")
+            tables = conn.exec_driver_sql(
+                "SELECT table_name, table_type FROM information_schema.tables"
+                " WHERE table_schema = %s", (source.database,)).all()
+            for name, kind in tables:
+                src = f"`{source.database}`.`{name}`"
+                if kind == "SEQUENCE":  # FAB's ids on MariaDB: same definition, same position
+                    ddl = conn.exec_driver_sql(f"SHOW CREATE SEQUENCE {src}").one()[1]
+                    position = conn.exec_driver_sql(
+                        f"SELECT next_not_cached_value FROM {src}").scalar()
+                    conn.exec_driver_sql(ddl)
+                    conn.exec_driver_sql(f"SELECT SETVAL(`{name}`, {position}, 0)")
+                else:  # the DDL carries the indexes, foreign keys and AUTO_INCREMENT position
+                    conn.exec_driver_sql(
+                        conn.exec_driver_sql(f"SHOW CREATE TABLE {src}").one()[1])
+                    conn.exec_driver_sql(f"INSERT INTO `{name}` SELECT * FROM {src}")
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")

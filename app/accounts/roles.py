@@ -6,12 +6,28 @@ permission-view. Sync sets each defined role to exactly its definition, as Super
 does: to customise, copy a role in the role screens under another name.
 """
 
+from flask_babel import lazy_gettext as _l
+
 ADMIN = "Admin"
 CHANNEL_ADMIN = "Channel Admin"
 CHANNEL_FINANCE = "Channel Finance"
 CHANNEL_DEVICE_OPERATOR = "Channel Device Operator"
 ENTERPRISE_ADMIN = "Enterprise Admin"
 RPS_ENTERPRISE_ADMIN = "RPS Enterprise Admin"
+
+# Role names as a user reads them (a role made in the role screens shows its own name).
+ROLE_NAMES = {
+    ADMIN: _l("Platform administrator"), CHANNEL_ADMIN: _l("Channel administrator"),
+    CHANNEL_FINANCE: _l("Channel finance"),
+    CHANNEL_DEVICE_OPERATOR: _l("Channel device operator"),
+    ENTERPRISE_ADMIN: _l("Enterprise administrator"),
+    RPS_ENTERPRISE_ADMIN: _l("RPS enterprise administrator"), "Public": _l("Public"),
+}
+
+
+def role_label(name):
+    return ROLE_NAMES.get(name, name)
+
 
 # Everyone who logs in may see and edit their own account and change their password.
 # (FAB's own "reset my password" asks no old password: ours replaces it.)

@@ -18,7 +18,7 @@ from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access, no_cache
 from flask_appbuilder.security.views import AuthDBView
 from flask_appbuilder.utils.base import get_safe_redirect
-from flask_babel import gettext
+from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -71,6 +71,20 @@ class BasicInfoForm(FlaskForm):
     language = SelectField(_l("Language"), validators=[DataRequired()])
 
 
+def login_texts():
+    """The login panel's words in every language, so that choosing a language switches the
+    page in place, keeping what was typed (the choice reloaded the page and cleared it)."""
+    texts = {}
+    for code in current_app.config["LANGUAGES"]:
+        with force_locale(code):
+            texts[code] = {
+                "title": gettext("Sign in to YMCS for Channel"), "username": gettext("Email"),
+                "password": gettext("Password"), "language": gettext("Language"),
+                "submit": gettext("Login"), "forgot": gettext("Forget Password"),
+            }
+    return texts
+
+
 class YmcsAuthDBView(AuthDBView):
     login_template = "security/login.html"
 
@@ -81,7 +95,10 @@ class YmcsAuthDBView(AuthDBView):
             return redirect(self._get_safe_next_url())
         form = LoginForm()
         form.language.choices = [("", "")] + _language_choices()
-        if request.method == "GET":
+        if request.method == "GET" and session.get("locale") != current_app.config[
+                "BABEL_DEFAULT_LOCALE"]:
+            # Only a language picked before signing in counts as a choice: the default one
+            # left as it is must not overwrite the account's saved language.
             form.language.data = session.get("locale")
         if form.validate_on_submit():
             next_url = get_safe_redirect(request.args.get("next", ""))
@@ -100,7 +117,8 @@ class YmcsAuthDBView(AuthDBView):
             login_user(account, remember=False)
             return redirect(next_url)
         return self.render_template(self.login_template, title=gettext("Sign in"), form=form,
-                                    appbuilder=self.appbuilder)
+                                    appbuilder=self.appbuilder, texts=login_texts(),
+                                    shown=session.get("locale") or "en")
 
 
     @expose("/logout/", methods=["POST"])

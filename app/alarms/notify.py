@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.core import scope
 from app.core.mail import MailError, enqueue_mail
+from app.core.show import format_mac
 from app.models import (
     Account,
     Alarm,
@@ -99,7 +100,7 @@ def queue_critical_mail(session, alarm_id, device_id, enterprise_id, info, descr
     receivers = _receivers(session, enterprise_id)
     for account in receivers:
         language = account.language
-        params = {"type": info.name(language), "mac": row.mac or "—",
+        params = {"type": info.name(language), "mac": format_mac(row.mac) or "—",
                   "model": row.model or "—", "enterprise": row.name,
                   "time": now.strftime("%Y-%m-%d %H:%M:%S"), "description": description or "—"}
         _queue(session, account, text(language, CRITICAL_SUBJECT, **params)[:255],
@@ -173,7 +174,8 @@ def _send_digest(session, account_id, start, end):
     for r in rows:
         severity = r.severity.value if hasattr(r.severity, "value") else r.severity
         lines.append(f"- [{text(language, SEVERITY_NAMES[severity])}] "
-                     f"{_name(language, r.name_en, r.name_zh)} · {r.mac or '—'} · {r.name} · "
+                     f"{_name(language, r.name_en, r.name_zh)} · {format_mac(r.mac) or '—'} · "
+                     f"{r.name} · "
                      f"×{r.count} · {r.last_at:%Y-%m-%d %H:%M}"
                      + (f" · {r.description}" if r.description else ""))
     if total > len(rows):

@@ -7,7 +7,15 @@ import time
 from sqlalchemy import false, func, select
 
 from app.core import scope
-from app.models import Alarm, AlarmBellSeen, AlarmStatus, AlarmType, Device, utcnow
+from app.models import (
+    Alarm,
+    AlarmBellSeen,
+    AlarmDaily,
+    AlarmStatus,
+    AlarmType,
+    Device,
+    utcnow,
+)
 
 BELL_ROWS = 8
 BELL_NEW_CAP = 99
@@ -155,20 +163,33 @@ TOP_TYPES = 10
 
 def chart_counts(session, principal, now=None, days=CHART_DAYS, limit=TOP_TYPES):
     """(first day, {(date, severity): alarms first raised that day}, [(type id, alarms)] most
-    frequent first) over the last ``days`` days: one GROUP BY, read from an index alone."""
+    frequent first) over the last ``days`` days, from the daily roll-up (AlarmDaily: at most
+    a row per enterprise, day and type) of the enterprises in scope. Grouped by day and type
+    only (a type has one severity): the platform's sum then follows its index's order."""
+    severity_of = {i: getattr(s, "value", s) for i, s in session.execute(
+        select(AlarmType.id, AlarmType.severity))}  # 26 rows
     start = _day_start(now, days)
-    day = func.date(Alarm.first_at)
-    query = visible_alarms(select(day, Alarm.severity, Alarm.type_id, func.count())
-                           .where(Alarm.first_at >= start), principal).group_by(
-        day, Alarm.severity, Alarm.type_id)
-    if scope_is_big(session, principal):  # the range of the index, the scope materialized
-        query = walk_newest_first(query)
+    d = AlarmDaily
+    query = select(d.day, d.type_id, func.sum(d.count)).where(
+        d.day >= start.date()).group_by(d.day, d.type_id)
+    if principal.kind is None:
+        query = query.where(false())
+    else:
+        ids = scope.device_enterprise_ids(principal)
+        if ids is not None:
+            query = query.where(d.enterprise_id.in_(ids))
+            if scope_is_big(session, principal):
+                # The (day, type) index in order, the scope materialized once: no temporary
+                # table (1.3 s -> 1.0 s for 499 enterprises); a small scope reads its ranges.
+                query = walk_newest_first(query)
     per_day, per_type = {}, {}
-    for d, severity, type_id, n in session.execute(query):
-        d = d if isinstance(d, datetime.date) else datetime.date.fromisoformat(str(d))
-        key = (d, severity.value if hasattr(severity, "value") else severity)
-        per_day[key] = per_day.get(key, 0) + n
-        per_type[type_id] = per_type.get(type_id, 0) + n
+    for day, type_id, n in session.execute(query):
+        if type_id not in severity_of:
+            continue
+        day = day if isinstance(day, datetime.date) else datetime.date.fromisoformat(str(day))
+        key = (day, severity_of[type_id])
+        per_day[key] = per_day.get(key, 0) + int(n)
+        per_type[type_id] = per_type.get(type_id, 0) + int(n)
     top = sorted(per_type.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
     return start.date(), per_day, top
 

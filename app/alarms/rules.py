@@ -9,6 +9,7 @@ nothing reads before it writes.
 
 import functools
 import json
+import random
 import time
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ from app.models import (
     AccountGrant,
     AccountKind,
     Alarm,
+    AlarmDaily,
     AlarmReceiver,
     AlarmSetting,
     AlarmStatus,
@@ -42,7 +44,8 @@ from app.tenancy.rules import TenantError
 LOG_FILE_TYPE = "2 Vendor Log File"
 MAX_DESCRIPTION = 512
 STRATEGY_SECONDS = 5  # a changed strategy reaches every ACS worker within this
-_DEADLOCK_RETRIES = 3
+_DEADLOCK_RETRIES = 5
+DEVICE, SYSTEM = "device", "system"  # who cleared an alarm when no person did
 
 
 def _N(message):
@@ -170,12 +173,14 @@ _COLUMNS = ("device_id", "enterprise_id", "type_id", "severity", "status", "open
 
 @functools.lru_cache(maxsize=4)
 def _statements(dialect):
-    """(count on the open row, insert it or count on it), built once: building them per
-    event cost more CPU than MariaDB spent running them."""
-    table = Alarm.__table__
+    """(count on the open row, insert it or count on it, one more alarm of its day), built
+    once: building them per event cost more CPU than MariaDB spent running them."""
+    table, daily = Alarm.__table__, AlarmDaily.__table__
     values = {c: bindparam("b_" + c) for c in _COLUMNS}
     repeat = {"count": table.c.count + 1, "last_at": bindparam("b_last_at"),
               "description": bindparam("b_description")}
+    day = {"day": bindparam("b_day"), "enterprise_id": bindparam("b_enterprise_id"),
+           "type_id": bindparam("b_type_id"), "severity": bindparam("b_severity"), "count": 1}
     if dialect == "sqlite":
         count_on = (update(table).where(table.c.open_key == bindparam("b_open_key"))
                     .values(**repeat).returning(table.c.id))
@@ -185,7 +190,10 @@ def _statements(dialect):
             set_={"count": table.c.count + 1, "last_at": stmt.excluded.last_at,
                   "description": stmt.excluded.description},
         ).returning(table.c.id, table.c.count)
-        return count_on, upsert
+        one_more = sqlite.insert(daily).values(**day).on_conflict_do_update(
+            index_elements=[daily.c.enterprise_id, daily.c.day, daily.c.type_id],
+            set_={"count": daily.c.count + 1})
+        return count_on, upsert, one_more
     # LAST_INSERT_ID(id) hands back the counted row's id; the affected-rows count of the
     # upsert says which happened (1 inserted, 2 updated).
     count_on = (update(table).where(table.c.open_key == bindparam("b_open_key"))
@@ -194,41 +202,65 @@ def _statements(dialect):
     upsert = stmt.on_duplicate_key_update(
         id=func.last_insert_id(table.c.id), count=table.c.count + 1,
         last_at=stmt.inserted.last_at, description=stmt.inserted.description)
-    return count_on, upsert
+    one_more = mysql.insert(daily).values(**day).on_duplicate_key_update(
+        count=daily.c.count + 1)
+    return count_on, upsert, one_more
+
+
+# How raise_alarm's statements commit: in the caller's ORM transaction, or inside the
+# caller's BEGIN ... COMMIT on the ACS's autocommit connection (a deadlock's victim is then
+# the caller's to run again: InnoDB rolled all of it back).
+ORM, BATCH = "orm", "batch"
+
+
+def begin(conn):
+    """BEGIN on an autocommit connection. SQLite's takes the write lock at once: a deferred
+    one that read first could not take it later while another writer waited (SQLITE_BUSY at
+    once, no busy timeout)."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.dialect.name == "sqlite" else "BEGIN")
 
 
 def _upsert(session, values):
-    """(alarm id, new?) of the one open row of (device, type), counted on or inserted.
+    """(alarm id, new?) of the one open row of (device, type), counted on or inserted; a new
+    row counts one more alarm of its day, enterprise and type (AlarmDaily).
 
     Most events repeat an open alarm: an UPDATE by the unique open key counts them (one
     index lookup; the INSERT's attempt, its duplicate and its undo cost MariaDB twice as
     much). When no row is open, the upsert: of two workers inserting the same alarm at once,
-    the second counts on the first's row. Never a read before a write."""
+    the second counts on the first's row, and only the first counts the day. Never a read
+    before a write."""
     dialect = _engine(session).dialect.name
     values = {"b_" + k: v for k, v in values.items()}
-    count_on, upsert = _statements("sqlite" if dialect == "sqlite" else "mysql")
+    values["b_day"] = values["b_first_at"].date()
+    count_on, upsert, one_more = _statements("sqlite" if dialect == "sqlite" else "mysql")
     if dialect == "sqlite":
         row = session.execute(count_on, values).first()
         if row is not None:
             return row.id, False
         row = session.execute(upsert, values).one()
+        if row.count == 1:
+            session.execute(one_more, values)
         return row.id, row.count == 1
     result = session.execute(count_on, values)
     if result.rowcount == 1:
         return result.lastrowid, False
     result = session.execute(upsert, values)
-    return result.lastrowid, result.rowcount == 1
+    alarm_id, new = result.lastrowid, result.rowcount == 1
+    if new:
+        session.execute(one_more, values)
+    return alarm_id, new
 
 
 def raise_alarm(session, device_id, enterprise_id, code, description="", now=None,
-                types=None, follow_up=True):
+                types=None, follow_up=True, tx=ORM):
     """Record one alarm event of a device: a new open alarm, or one more on the open one.
 
     Returns Raised, or None when the enterprise's strategy does not take this alarm. A new
     alarm of a log type queues an Upload of the device's log; a new Critical one queues mail
-    to the receivers (when the strategy mails). The caller commits. ``session`` may be a
-    Core connection (the ACS's autocommit one: a repeat is then one statement); the caller
-    then passes ``follow_up=False`` and runs on_new_alarm in an ORM session for new ones."""
+    to the receivers (when the strategy mails). The caller commits: a new alarm and its day's
+    count (AlarmDaily) go together. ``session`` may be the ACS's Core connection inside the
+    caller's transaction (``tx`` BATCH); the caller then passes ``follow_up=False`` and runs
+    on_new_alarm in an ORM session for new ones."""
     types = types or alarm_types(session)
     info = types.get(code)
     if info is None:
@@ -245,9 +277,12 @@ def raise_alarm(session, device_id, enterprise_id, code, description="", now=Non
             alarm_id, new = _upsert(session, values)
             break
         except OperationalError as error:  # InnoDB picked this upsert as a deadlock victim
-            if getattr(error.orig, "args", (None,))[0] != 1213 or attempt == _DEADLOCK_RETRIES - 1:
+            # Inside the caller's BEGIN the whole transaction is gone: the caller retries it.
+            if getattr(error.orig, "args", (None,))[0] != 1213 or tx == BATCH or (
+                    attempt == _DEADLOCK_RETRIES - 1):
                 raise
             session.rollback()
+            time.sleep(random.uniform(0, 0.01 * (attempt + 1)))  # out of step with the other
     raised = Raised(alarm_id, new, device_id, enterprise_id, code, values["description"], now)
     if new and follow_up:
         on_new_alarm(session, raised)
@@ -281,7 +316,7 @@ def queue_log_upload(session, device_id, now):
     return result.inserted_primary_key[0]
 
 
-def clear_open_alarm(session, device_id, code, by="device", now=None):
+def clear_open_alarm(session, device_id, code, by=DEVICE, now=None):
     """The device says the condition is over (PerceivedSeverity "Cleared", registered again):
     its open alarm of that type closes. Returns whether one did."""
     info = alarm_types(session).get(code)

@@ -34,6 +34,7 @@ from app.alarms import charts, queries, rules
 from app.core import scope
 from app.core.listing import Col, ListFilter, like_pattern
 from app.core.scoped_view import ScopedInterface
+from app.core.show import format_mac
 from app.core.views import FastScopedModelView, fmt_time
 from app.extensions import db
 from app.models import (
@@ -85,7 +86,7 @@ def _parse_day(raw):
 _COLS = [
     Col("severity", _l("Severity"), lambda a: severity_badge(a.severity)),
     Col("type", _l("Alarm Type"), lambda a: _type_name(a.type_id)),
-    Col("mac", _l("MAC"), lambda a: a.mac or "—"),
+    Col("mac", _l("MAC"), lambda a: format_mac(a.mac) or "—"),
     Col("model", _l("Model"), lambda a: a.model or "—"),
     Col("enterprise", _l("Enterprise"), lambda a: a.enterprise_name or ""),
     Col("first_at", _l("First Time"), lambda a: fmt_time(a.first_at), Alarm.first_at),
@@ -346,7 +347,7 @@ def bell():
     rows = []
     for r in data.rows:
         css = SEVERITY_TEXT.get(_value(r.severity), ("", "default"))[1]
-        rows.append({"id": r.id, "css": css, "mac": r.mac or "—",
+        rows.append({"id": r.id, "css": css, "mac": format_mac(r.mac) or "—",
                      "name": r.name_zh if language.startswith("zh") else r.name_en,
                      "time": fmt_time(r.last_at), "count": r.count})
     return {"rows": rows, "new": data.new, "more": data.new > queries.BELL_NEW_CAP,

@@ -8,7 +8,11 @@ WTForms 3.4 removes. So our forms build choices with ``choices()``, name these f
 ``ChoiceFieldsMixin`` puts them into the forms FAB's converter generates for a ModelView.
 """
 
+from types import FunctionType
+
 from flask_appbuilder import fields as fab
+from flask_appbuilder import validators as fab_validators
+from flask_babel import gettext
 from wtforms import DateTimeField, DateTimeLocalField, SelectField
 from wtforms.fields.choices import Choice, SelectChoice
 from wtforms.fields.core import UnboundField
@@ -23,8 +27,8 @@ class QuerySelectField(fab.QuerySelectField):
     """FAB's QuerySelectField, yielding Choice."""
 
     def iter_choices(self):
-        if self.allow_blank:
-            yield Choice("__None", self.blank_text, self.data is None, {})
+        if self.allow_blank:  # FAB's converter leaves the text empty: "__None" showed
+            yield Choice("__None", self.blank_text or "—", self.data is None, {})
         for pk, obj in self._get_object_list():
             yield Choice(pk, self.get_label(obj), obj == self.data, {})
 
@@ -76,14 +80,44 @@ _OURS = {
 }
 
 
+class Unique(fab_validators.Unique):
+    """FAB's check, saying which value is taken (FAB's "Already exists." said nothing)."""
+
+    def __call__(self, form, field):
+        self.message = gettext("%(value)s already exists: choose another.", value=field.data)
+        super().__call__(form, field)
+
+
+def _tidy_validators(unbound):
+    """FAB appends its column validators to the *shared* list of ``validators_columns`` once
+    per form it builds (add, then edit): each check ran twice and said so twice ("Already
+    exists. Already exists."). Keep the first validator of each class."""
+    validators = unbound.kwargs.get("validators")
+    if not validators:
+        return
+    kept, seen = [], set()
+    for validator in validators:
+        kind = type(validator)
+        if kind is fab_validators.Unique:
+            validator = Unique(validator.datamodel, validator.col_name)
+            kind = Unique
+        if not isinstance(validator, FunctionType) and kind in seen:
+            continue
+        seen.add(kind)
+        kept.append(validator)
+    validators[:] = kept  # in place: the add and edit forms share the list
+
+
 def use_our_fields(view):
     """Swap FAB's fields for ours in a view's generated forms (before they are first built)."""
     for name in ("search_form", "add_form", "edit_form"):
         form_class = getattr(view, name, None)
         for klass in getattr(form_class, "__mro__", ()):
             for value in vars(klass).values():
-                if isinstance(value, UnboundField) and value.field_class in _OURS:
-                    value.field_class = _OURS[value.field_class]
+                if isinstance(value, UnboundField):
+                    _tidy_validators(value)
+                    if value.field_class in _OURS:
+                        value.field_class = _OURS[value.field_class]
 
 
 class ChoiceFieldsMixin:

@@ -16,7 +16,7 @@ a query; ``get_or_404(model, pk)`` fetches one row or answers 404.
 from dataclasses import dataclass
 
 from flask import abort, g, has_request_context
-from sqlalchemy import false, or_, select, true, union_all
+from sqlalchemy import false, or_, select, true
 
 from app.models import (
     Account,
@@ -198,38 +198,6 @@ def visible_operation_logs(query, principal=None):
             )
         )
     return query.where(false())
-
-
-def visible_operation_logs_by_tenant(query, principal=None):
-    """visible_operation_logs for a channel with few rows in the log: its rows' ids as the
-    union of two index-only scans, (channel_id, id) and (enterprise_id, id). With the OR of
-    the two, MariaDB merged the indexes and read every row of the tenant to sort them (2.6 s
-    for a leaf channel's 50,000 rows among 5M; this: 30-110 ms; bench/bench_oplog.py). A
-    channel with many rows is better served by walking the ids (visible_operation_logs)."""
-    principal = principal or current_principal()
-    if not principal.is_channel:
-        return visible_operation_logs(query, principal)
-    ids = union_all(
-        select(OperationLog.id).where(OperationLog.channel_id.in_(channel_ids(principal))),
-        select(OperationLog.id).where(
-            OperationLog.enterprise_id.in_(enterprise_ids(principal))))
-    return query.where(OperationLog.id.in_(ids))
-
-
-def visible_operation_logs_listed(session, query, principal=None, most=2000):
-    """visible_operation_logs with a channel's subtree as constant id lists when they hold at
-    most ``most`` ids each: MariaDB then reads the tenant's rows through the (tenant, id)
-    indexes instead of testing every row of the log against two subqueries (the Operation
-    Log's page at millions of rows; bench/bench_oplog.py)."""
-    principal = principal or current_principal()
-    if not principal.is_channel:
-        return visible_operation_logs(query, principal)
-    channels = session.execute(channel_ids(principal).limit(most + 1)).scalars().all()
-    enterprises = session.execute(enterprise_ids(principal).limit(most + 1)).scalars().all()
-    if len(channels) > most or len(enterprises) > most:
-        return visible_operation_logs(query, principal)
-    return query.where(or_(OperationLog.channel_id.in_(channels),
-                           OperationLog.enterprise_id.in_(enterprises)))
 
 
 def visible_accounts(query, principal=None):

@@ -13,7 +13,9 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 
 from app.core import scope
+from app.core.crud import SavedMessagesMixin
 from app.core.form_fields import ChoiceFieldsMixin
+from app.core.show import ReadableShowMixin
 
 
 class Interface(SQLAInterface):
@@ -57,8 +59,8 @@ def _require_visible(view, pk):
         abort(404)
 
 
-class ScopedModelView(ChoiceFieldsMixin, ModelView):
-    """Base for every tenant-data ModelView."""
+class ScopedModelView(SavedMessagesMixin, ReadableShowMixin, ChoiceFieldsMixin, ModelView):
+    """Base for every tenant-data ModelView (saves say what they did: app/core/crud.py)."""
 
     @expose("/show/<pk>", methods=["GET"])
     @has_access

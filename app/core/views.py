@@ -8,19 +8,22 @@ from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectField
-from wtforms.validators import Optional
+from wtforms.validators import DataRequired, Optional
 
 from app.core.form_fields import choices
 from app.core.listing import FastListMixin
 from app.core.scoped_view import ScopedModelView
+from app.core.translate_defaults import lazy_country_name
 
-COUNTRY_CHOICES = choices([("", "")] + sorted(
-    ((c.alpha_2, c.name) for c in pycountry.countries), key=lambda c: c[1]
-))
+# Each country named in the user's language (Babel's territory names) when the form renders.
+COUNTRY_CHOICES = choices([("", "")] + [
+    (c.alpha_2, lazy_country_name(c.alpha_2))
+    for c in sorted(pycountry.countries, key=lambda c: c.name)])
 
 
-def country_field():
-    return SelectField(_l("Country/Area"), choices=COUNTRY_CHOICES, validators=[Optional()],
+def country_field(required=False):
+    return SelectField(_l("Country/Area"), choices=COUNTRY_CHOICES,
+                       validators=[DataRequired() if required else Optional()],
                        widget=Select2Widget())
 
 

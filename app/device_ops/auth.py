@@ -19,8 +19,13 @@ NONCE_SECONDS = 300
 
 
 def new_secret(nbytes=18):
-    """A password for a device-facing credential (URL-safe, no ambiguous quoting)."""
-    return secrets.token_urlsafe(nbytes)
+    """A password for a device-facing credential (URL-safe, no ambiguous quoting). Never
+    starts with '-', which a command line (the simulator, curl, a phone's CLI) reads as an
+    option: one in 64 did, and broke a CI run."""
+    while True:
+        secret = secrets.token_urlsafe(nbytes)
+        if not secret.startswith("-"):
+            return secret
 
 
 def _id_of_username(username, prefix):

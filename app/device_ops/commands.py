@@ -266,27 +266,31 @@ TIMED_OUT = {
 
 def expire_commands(session, timeout_seconds, now=None):
     """Commands stuck past the timeout fail with a message saying where they stopped (each
-    by a conditional UPDATE, so a device answering at the same moment wins or loses cleanly).
-    Returns how many failed."""
+    by a conditional UPDATE, so a device answering at the same moment wins or loses cleanly);
+    a failed configuration or firmware Download raises its alarm. Returns how many failed."""
     now = now or utcnow()
     cutoff = now - datetime.timedelta(seconds=timeout_seconds)
     failed = 0
     for status, message in TIMED_OUT.items():
-        query = select(DeviceCommand.id).where(DeviceCommand.status == status,
-                                               DeviceCommand.updated_on < cutoff)
+        query = select(DeviceCommand.id, DeviceCommand.kind, DeviceCommand.device_id,
+                       DeviceCommand.arguments).where(DeviceCommand.status == status,
+                                                      DeviceCommand.updated_on < cutoff)
         if status == CommandStatus.queued:
             # A configuration push waits for offline devices its own expiry
             # (CONFIG_PUSH_EXPIRY_DAYS, app/configs/outcomes.py), not this timeout.
             query = query.where(DeviceCommand.arguments.not_like(PUSH_MARK))
-        ids = session.execute(query.limit(1000)).scalars().all()
-        for command_id in ids:
-            failed += session.execute(
-                update(DeviceCommand).where(DeviceCommand.id == command_id,
+        for row in session.execute(query.limit(1000)).all():
+            won = session.execute(
+                update(DeviceCommand).where(DeviceCommand.id == row.id,
                                             DeviceCommand.status == status,
                                             DeviceCommand.updated_on < cutoff)
                 .values(status=CommandStatus.failed, finished_on=now, updated_on=now,
                         fault_string=message, upload_token=None)
                 .execution_options(synchronize_session=False)).rowcount
+            failed += won
+            if won and row.kind == "download":  # only the UPDATE that failed it: one alarm
+                fault_events.download_failed(session, row.device_id, row.arguments, message,
+                                             now)
         session.commit()
     return failed
 

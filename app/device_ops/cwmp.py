@@ -21,13 +21,14 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
 from werkzeug.exceptions import ClientDisconnected, SecurityError
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
-from werkzeug.wrappers import Request, Response
+from werkzeug.wrappers import Response
 
 from app.device_ops import (
     auth,
     capabilities,
     device_files,
     fault_events,
+    http_lite,
     identity,
     inventory,
     provisioning,
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 COOKIE = "cwmp_session"
 SESSION_SECONDS = 600  # a CWMP session longer than this starts over with an Inform
 TEXT_XML = 'text/xml; charset="utf-8"'
+_END_COOKIE = http_lite.deleted_cookie(COOKIE, "/acs")
 
 
 def mount_acs(app):
@@ -63,7 +65,18 @@ def _acs_engine(app):
         from app.extensions import sqlite_pragmas
 
         event.listen(engine, "connect", sqlite_pragmas)
+    elif engine.dialect.name in ("mysql", "mariadb"):
+        event.listen(engine, "connect", _read_committed)
     return engine
+
+
+def _read_committed(dbapi_connection, _record):
+    """The few transactions of this connection (an Inform's events) take no gap locks: under
+    REPEATABLE READ, the UPDATE that finds no open alarm locked the index gap, and two
+    devices' Informs raising new alarms at once deadlocked inserting into each other's gap."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+    cursor.close()
 
 
 class AcsApp:
@@ -94,12 +107,12 @@ class AcsApp:
         return self._sessions()
 
     def __call__(self, environ, start_response):
-        request = Request(environ)
         # The portal's TRUSTED_HOSTS rule, here too: URLs handed to devices may be built from
         # the Host header (without ACS_PUBLIC_URL), so only a host we answer to is taken.
-        request.trusted_hosts = self.config.get("TRUSTED_HOSTS") or None
+        request = http_lite.LiteRequest(environ, self.config.get("TRUSTED_HOSTS") or None)
         try:
-            request.host  # noqa: B018  (raises SecurityError for a host not trusted)
+            if request.trusted_hosts:
+                request.host  # noqa: B018  (raises SecurityError for a host not trusted)
             response = self.dispatch(request)
         except SecurityError:
             response = Response("This server does not answer to this host name.\n", 400,
@@ -136,7 +149,7 @@ class AcsApp:
     # --- the session cookie -------------------------------------------------------------------
 
     def load_state(self, request):
-        raw = request.cookies.get(COOKIE)
+        raw = request.cookie(COOKIE)
         if not raw:
             return None
         try:
@@ -146,17 +159,15 @@ class AcsApp:
         return state if isinstance(state, dict) and "d" in state else None
 
     def reply(self, body, state, status=200):
-        response = Response(body, status, content_type=TEXT_XML if body else None)
+        headers = []
         if state is not None:
-            response.set_cookie(COOKIE, self.signer.dumps(state), httponly=True,
-                                max_age=SESSION_SECONDS, path="/acs",
-                                secure=self.config.get("CWMP_COOKIE_SECURE", False))
-        return response
+            headers.append(("Set-Cookie", http_lite.session_cookie(
+                COOKIE, self.signer.dumps(state), SESSION_SECONDS, "/acs",
+                self.config.get("CWMP_COOKIE_SECURE", False))))
+        return http_lite.LiteResponse(body, status, headers, TEXT_XML if body else None)
 
     def end(self):
-        response = Response(status=204)
-        response.delete_cookie(COOKIE, path="/acs")
-        return response
+        return http_lite.LiteResponse(b"", 204, [("Set-Cookie", _END_COOKIE)])
 
     # --- POST /acs ----------------------------------------------------------------------------
 
@@ -167,7 +178,7 @@ class AcsApp:
         return None if len(data) > self.max_body else data
 
     def credentials_valid(self, request):
-        header = request.headers.get("Authorization")
+        header = request.authorization_header
         if not header:
             return False
         with self.fast.connect() as conn:
@@ -239,7 +250,7 @@ class AcsApp:
             row = identity.find(conn, mac, key)
             try:
                 row, enterprise_id, first = inventory.authenticate(
-                    conn, row, request.headers.get("Authorization"), self.secret)
+                    conn, row, request.authorization_header, self.secret)
             except inventory.Refused as exc:
                 return self.refuse(exc.status, exc.reason)
             if first:  # a pre-registered device's one session without credentials
@@ -260,9 +271,11 @@ class AcsApp:
                         return self.refuse(exc.status, exc.reason)
                 row = conn.execute(identity.BY_ID, {"did": device_id}).first()
             identity.remember_key(conn, row, key)
-            root, read = inventory.record_inform(conn, row, device_id, inform,
-                                                 request.remote_addr)
-        work = fault_events.on_inform(self, row, device_id, inform) or row.has_work
+            # The device row, "Device offline" cleared, the fault events: one commit.
+            (root, read), raised = fault_events.record_with_events(
+                conn, row, device_id, inform, lambda: inventory.record_inform(
+                    conn, row, device_id, inform, request.remote_addr))
+        work = fault_events.on_inform(self, row, device_id, inform, raised) or row.has_work
         codes = inform.event_codes
         if work or row.cr_username is None or "0 BOOTSTRAP" in codes or (
                 vendor_map.RECORDING_EVENT in codes):

@@ -13,7 +13,14 @@ import re
 from sqlalchemy import select
 
 from app.core import scope
-from app.device_ops import capabilities, commands, inventory, sealed, vendor_map
+from app.device_ops import (
+    capabilities,
+    commands,
+    firmware_support,
+    inventory,
+    sealed,
+    vendor_map,
+)
 from app.device_ops.diagnostics_models import DeviceDiagnostics
 from app.models import CommandStatus, Device, DeviceCommand, Enterprise, PermissionType, utcnow
 from app.tenancy.rules import TenantError
@@ -75,13 +82,10 @@ PING_COUNTS = ("1", "4", "10", "20", "50")
 _FILTER = re.compile(r"^[A-Za-z0-9 .:/()&|!<>=_-]{1,200}$")  # a tcpdump expression's alphabet
 MAX_DESCRIPTION = 4000
 
-# One table: which models take the log settings, and from which firmware. The spec: "only
-# available for the video conferencing system, version XX.32.0.35 or later (XX represents
-# the fixed number of each device model)" - so the model decides XX and 32.0.35 the rest.
-LOG_SETTINGS_MODELS = ("VC200", "VC210", "VC500", "VC800", "VC880", "MeetingEye 400",
-                       "MeetingEye 600", "PVT950", "PVT980")
-LOG_SETTINGS_MINIMUM = (32, 0, 35)
-LOG_SETTINGS_MINIMUM_TEXT = "XX.32.0.35"
+# Which models and firmware take the log settings: one table, firmware_support.LOG_SETTINGS.
+LOG_SETTINGS_MODELS = tuple(m for row in firmware_support.LOG_SETTINGS for m in row.models)
+LOG_SETTINGS_MINIMUM_TEXT = " / ".join(sorted({row.minimum
+                                               for row in firmware_support.LOG_SETTINGS}))
 
 
 # --- who may diagnose what ------------------------------------------------------------------
@@ -116,23 +120,15 @@ def command_or_raise(session, device, pk):
 
 # --- which tools a device may use now ---------------------------------------------------------
 
-def _firmware_tail(firmware):
-    parts = str(firmware or "").split(".")
-    try:
-        return tuple(int(p) for p in parts[1:4]) if len(parts) >= 4 else None
-    except ValueError:
-        return None
-
-
 def log_settings_refusal(device):
     """None when the device takes log settings, else (template, params) saying why not."""
-    model = (device.model or "").strip()
-    if not any(model.upper().startswith(m.upper()) for m in LOG_SETTINGS_MODELS):
-        return NOT_VIDEO, {"models": ", ".join(LOG_SETTINGS_MODELS), "model": model or "?"}
-    tail = _firmware_tail(device.firmware)
-    if tail is None or tail < LOG_SETTINGS_MINIMUM:
-        return OLD_FIRMWARE, {"minimum": LOG_SETTINGS_MINIMUM_TEXT,
-                              "firmware": device.firmware or "?"}
+    ok, row = firmware_support.supported(device.model, device.firmware,
+                                         firmware_support.LOG_SETTINGS)
+    if row is None:
+        return NOT_VIDEO, {"models": ", ".join(LOG_SETTINGS_MODELS),
+                           "model": (device.model or "").strip() or "?"}
+    if not ok:
+        return OLD_FIRMWARE, {"minimum": row.minimum, "firmware": device.firmware or "?"}
     return None
 
 
@@ -249,6 +245,11 @@ def log_settings_values(form, root, secret_key):
     raise DiagnosticsError(BAD_SECTION)
 
 
+def log_data_backup_values(on, root):
+    """The switch of the log data backup, for the device too (vendor_map says why)."""
+    return _values(root, [("log.data_backup", "1" if on else "0")])
+
+
 def log_settings_names(root):
     """Every log setting's vendor parameter (for reading the device's current values), the
     password aside: devices read it back empty and the page never shows it."""
@@ -327,6 +328,8 @@ def tool_of(kind, arguments, root="Device"):
         return _UPLOAD_TOOLS.get(vendor_map.file_kind(arguments.get("file_type")))
     if kind == "get_parameters":
         names = set(arguments.get("names") or [])
+        if names & set(capture_status_names(root)):
+            return "capture"
         if names & set(inventory.metric_names(root)):
             return "cpu"
         return "log_settings" if names & set(log_settings_names(root)) else None
@@ -369,14 +372,41 @@ def latest_by_tool(session, device):
     return out
 
 
-def capture_running(commands_of_capture):
-    """True when the newest capture command (done) started a capture not stopped since."""
-    for command in commands_of_capture:
-        if command.kind == "set_parameters" and command.status == CommandStatus.done:
-            return "Start" in (command.arguments or "")
-        if command.kind == "upload":
-            return False
-    return False
+def pending_values(commands_newest_first):
+    """{name: value} of the settings queued or on their way to the device (the newest win),
+    passwords aside: the page's forms show what was just saved, not the values from before
+    it, while the device has not answered yet."""
+    values = {}
+    for command in reversed(commands_newest_first):
+        if command.kind != "set_parameters" or command.status not in BUSY:
+            continue
+        try:
+            items = json.loads(command.arguments or "{}").get("values") or []
+        except (ValueError, AttributeError):
+            continue
+        values.update({str(item[0]): str(item[1]) for item in items
+                       if len(item) >= 2 and "password" not in str(item[0]).lower()})
+    return values
+
+
+CAPTURING, NOT_CAPTURING = "capturing", "stopped"
+
+
+def capture_status_names(root):
+    """What to read for the capture's real state (after Start and Finish, and on request)."""
+    return [vendor_map.name(root, "capture.status")]
+
+
+def capture_status(parameters, root):
+    """The device's own answer (PacketCapture.Status, last read): CAPTURING, NOT_CAPTURING,
+    or None when it has not been read or says something else (the page says it is unknown
+    rather than guessing from what was asked)."""
+    value = str(parameters.get(vendor_map.name(root, "capture.status")) or "").strip()
+    if value == "Capturing":
+        return CAPTURING
+    if value in ("Stopped", "None"):
+        return NOT_CAPTURING
+    return None
 
 
 def default_host(public_url, request_host):

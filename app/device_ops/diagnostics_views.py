@@ -96,11 +96,15 @@ class DiagnosticsView(BaseView):
         refusals = {tool: diagnostics.tool_refusal(device, tool, support)
                     for tool in diagnostics.TOOLS}
         can_run = self.appbuilder.sm.has_access("can_run", self.class_permission_name)
+        latest = diagnostics.latest_by_tool(db.session, device)
+        parameters = _parameters(device)
+        parameters.update(diagnostics.pending_values(sorted(
+            (c for rows in latest.values() for c in rows), key=lambda c: c.id, reverse=True)))
         return {
             "device": device, "tools": diagnostics.TOOLS, "can_run": can_run,
             "refusals": {t: gettext(r[0], **r[1]) if r else None for t, r in refusals.items()},
-            "states": self._states(device),
-            "parameters": _parameters(device), "root": device.data_model or "Device",
+            "states": self._states(device, latest),
+            "parameters": parameters, "root": device.data_model or "Device",
             "vendor_name": lambda key: vendor_map.name(device.data_model, key),
             "modules": vendor_map.MODULES, "levels": diagnostics.LEVELS,
             "max_sizes": diagnostics.LOCAL_MAX_SIZES, "transports": diagnostics.TRANSPORTS,
@@ -117,9 +121,10 @@ class DiagnosticsView(BaseView):
             "exported": _exported_levels(device), "support_address": support,
         }
 
-    def _states(self, device):
+    def _states(self, device, latest=None):
         """{tool: {"html": ..., "busy": bool}}: each tool's latest command and result."""
-        latest = diagnostics.latest_by_tool(db.session, device)
+        if latest is None:
+            latest = diagnostics.latest_by_tool(db.session, device)
         macro = get_template_attribute("diagnostics/_tools.html", "state")
         states = {}
         for tool in diagnostics.TOOLS:
@@ -137,7 +142,10 @@ class DiagnosticsView(BaseView):
                      if c.kind == "upload" and c.status == CommandStatus.done and c.file_name]
             return {"files": files[:50]}
         if tool == "capture":
-            return {"running": diagnostics.capture_running(rows),
+            values = _parameters(device)
+            return {"status": diagnostics.capture_status(values, device.data_model),
+                    "status_raw": values.get(vendor_map.name(device.data_model,
+                                                             "capture.status")),
                     "file": next((_row(device, c) for c in rows if c.kind == "upload"
                                   and c.file_name), None)}
         if tool == "cpu":
@@ -201,10 +209,10 @@ class DiagnosticsView(BaseView):
         elif tool == "log_settings" and form.get("section") == "data_backup":
             on = form.get("log_backup") in ("1", "on")
             diagnostics.set_log_backup(db.session, device, on, by=by)
+            queue("set_parameters", {"values": diagnostics.log_data_backup_values(on, root)})
             flash(gettext("Log data backup is on: the platform keeps a backup of the device's "
                           "log every day, for 7 days.") if on else
                   gettext("Log data backup is off."), "success")
-            return []
         elif tool == "log_settings" and action == "read":
             queue("get_parameters", {"names": diagnostics.log_settings_names(root)})
         elif tool == "log_settings":
@@ -215,8 +223,12 @@ class DiagnosticsView(BaseView):
         elif tool == "capture" and action == "stop":
             queue("set_parameters", {"values": diagnostics.capture_stop_values(root)})
             queue("upload", {"file_type": vendor_map.file_type("capture")})
+            queue("get_parameters", {"names": diagnostics.capture_status_names(root)})
+        elif tool == "capture" and action == "read":
+            queue("get_parameters", {"names": diagnostics.capture_status_names(root)})
         elif tool == "capture":
             queue("set_parameters", {"values": diagnostics.capture_start_values(form, root)})
+            queue("get_parameters", {"names": diagnostics.capture_status_names(root)})
         elif tool == "screenshot":
             queue("upload", {"file_type": vendor_map.file_type("screenshot")})
         elif tool == "recordings" and action == "switch":
@@ -300,10 +312,10 @@ def _row(device, command):
     file_url = (url_for("DiagnosticsView.file", pk=device.id, command_id=command.id)
                 if command.file_name and command.status == CommandStatus.done else None)
     return {"command": command, "result": result, "file_url": file_url,
-            "kind": diagnostics.upload_kind(command), "label": _label(command)}
+            "kind": diagnostics.upload_kind(command), "label": _label(device, command)}
 
 
-def _label(command):
+def _label(device, command):
     arguments = json.loads(command.arguments or "{}")
     if command.kind == "ping":
         return gettext("Ping %(host)s", host=arguments.get("host", ""))
@@ -315,6 +327,8 @@ def _label(command):
             diagnostics.CONFIG_EXPORTS) else gettext("Upload")
     if command.kind == "set_parameters":
         return gettext("Settings sent")
+    if vendor_map.name(device.data_model, "capture.status") in (arguments.get("names") or []):
+        return gettext("Capture state read")
     return gettext("Current values read")
 
 

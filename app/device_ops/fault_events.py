@@ -11,25 +11,42 @@ How an event arrives (TR-069 / TR-181):
 - The Yealink account's ``RegistrationStatus`` notified as failed raises "Register failure";
   registered again, it clears it.
 From the ACS: a failed Download of the configuration file (file type "3 Vendor Configuration
-File") raises "Update configuration failure", of a firmware image "Upgrade firmware failure";
-a device marked offline after missing its periodic Informs raises "Device offline".
+File") raises "Update configuration failure", of a firmware image "Upgrade firmware failure"
+(whether the device reported a fault or the command timed out, a configuration push expired);
+a device marked offline after missing its periodic Informs raises "Device offline", and its
+next Inform clears it.
 
 An event counts only for the device whose session carried it: whatever an event names (a
 ManagedObjectInstance, another MAC in its text), it is never booked on another device.
 Unknown event types are skipped (and logged), never stored.
 """
 
+import datetime
 import json
 import logging
+import random
 import re
+import time
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import object_session
 
-from app.alarms.rules import alarm_types, clear_open_alarm, on_new_alarm, raise_alarm
+from app.alarms.rules import (
+    BATCH,
+    ORM,
+    SYSTEM,
+    alarm_types,
+    begin,
+    clear_open_alarm,
+    on_new_alarm,
+    open_key,
+    raise_alarm,
+)
 from app.alarms.types import TYPES
 from app.device_ops import vendor_map
-from app.models import CommandStatus, Device, DeviceCommand, utcnow
+from app.device_ops.fastsql import Prepared
+from app.models import Alarm, AlarmStatus, CommandStatus, Device, DeviceCommand, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -109,29 +126,36 @@ def _has_fault_values(params):
     return any(name.startswith(ROOTS) or ".RegistrationStatus" in name for name in params)
 
 
-def ingest(session, device_id, enterprise_id, events, now=None, follow_up=True):
-    """Raise (or clear) the alarms of the events. Returns the Raised of those counted."""
+def ingest(session, device_id, enterprise_id, events, now=None, follow_up=True, tx=ORM):
+    """Raise (or clear) the alarms of the events. Returns the Raised of those counted.
+
+    Taken in the order of their types (an event's order among those of its own type kept):
+    two Informs' transactions then lock the day counts (AlarmDaily) in the same order, and
+    cannot deadlock on them."""
     now = now or utcnow()
     types = alarm_types(session)
     counted = []
+    mapped = []
     for event in events:
         code = map_event(event)
         if code is None:
             log.info("device %s: unknown fault event type %r skipped", device_id,
                      str(event.get("EventType"))[:64])
             continue
+        mapped.append((types[code].id, code, event))
+    for _type_id, code, event in sorted(mapped, key=lambda m: m[0]):
         if normalize(event.get("PerceivedSeverity")) == "cleared" or normalize(
                 event.get("NotificationType")) == "clearedalarm":
             clear_open_alarm(session, device_id, code, now=now)
             continue
         raised = raise_alarm(session, device_id, enterprise_id, code, description_of(event), now,
-                             types=types, follow_up=follow_up)
+                             types=types, follow_up=follow_up, tx=tx)
         if raised:
             counted.append(raised)
     return counted
 
 
-def _registration(session, device_id, enterprise_id, params, now):
+def _registration(session, device_id, enterprise_id, params, now, tx):
     raised = []
     for name, value in params.items():
         match = _REGISTRATION.search(name)
@@ -141,7 +165,7 @@ def _registration(session, device_id, enterprise_id, params, now):
         if status in REGISTRATION_FAILED:
             raised.append(raise_alarm(session, device_id, enterprise_id, "register_failure",
                                       f"Account {match.group(1)}: {str(value)[:64]}", now,
-                                      follow_up=False))
+                                      follow_up=False, tx=tx))
         elif status in REGISTRATION_OK:
             clear_open_alarm(session, device_id, "register_failure", now=now)
     return [r for r in raised if r]
@@ -188,30 +212,64 @@ def queue_read(session, device_id, names, now):
     device.has_work = True
 
 
-def on_inform(acs, row, device_id, inform):
-    """The Inform's fault-management values: ingest the events it carries, queue the read of
-    the ones it announces. Returns True when work was queued for this session."""
+def record_with_events(conn, row, device_id, inform, record):
+    """The Inform's writes on the ACS's autocommit connection: ``record()`` (the device row:
+    inventory.record_inform, returning its result), "Device offline" cleared when it was,
+    and the fault events the Inform carries. An Inform with fault values does it all in one
+    transaction: one commit, so one wait for the redo log's flush where each statement was
+    one. Returns (record's result, the Raised of the events counted)."""
+    now = utcnow()
+    if row is None or row.enterprise_id is None or not _has_fault_values(inform.params):
+        result = record()
+        device_back_online(conn, row, device_id, now)
+        return result, []
+
+    def writes():
+        result = record()
+        device_back_online(conn, row, device_id, now)
+        return result, ingest_all(conn, device_id, row.enterprise_id, inform.params, now)
+
+    return in_one_transaction(conn, writes)
+
+
+def ingest_all(conn, device_id, enterprise_id, params, now):
+    """The events and registration states among an Inform's values, inside the caller's
+    transaction on the ACS's connection (its BEGIN ... COMMIT)."""
+    raised = ingest(conn, device_id, enterprise_id, events_in(params), now, follow_up=False,
+                    tx=BATCH)
+    return raised + _registration(conn, device_id, enterprise_id, params, now, BATCH)
+
+
+BATCH_TRIES = 5
+
+
+def in_one_transaction(conn, writes):
+    """``writes()`` in one transaction on an autocommit connection, run again when InnoDB
+    picks it as a deadlock's victim (it rolled all of it back)."""
+    for attempt in range(BATCH_TRIES):
+        begin(conn)
+        try:
+            result = writes()
+        except OperationalError as error:
+            conn.exec_driver_sql("ROLLBACK")
+            if getattr(error.orig, "args", (None,))[0] != 1213 or attempt == BATCH_TRIES - 1:
+                raise
+            time.sleep(random.uniform(0, 0.01 * (attempt + 1)))  # not in step with the other
+            continue
+        except BaseException:
+            conn.exec_driver_sql("ROLLBACK")
+            raise
+        conn.exec_driver_sql("COMMIT")
+        return result
+
+
+def on_inform(acs, row, device_id, inform, raised):
+    """After the Inform's writes (record_with_events): a new alarm's log request and mail,
+    the read of the event entries the Inform announces. Returns True when work was queued
+    for this session."""
     params = inform.params
     if row is None or row.enterprise_id is None or not _has_fault_values(params):
         return False
-    now = utcnow()
-    # The ACS's autocommit connection: a repeat of an open alarm is one statement; the events
-    # of one Inform share one transaction (one log flush at commit instead of one each:
-    # 10 events cost 10 commits, 37 ms, at 5M alarms).
-    events = events_in(params)
-    with acs.fast.connect() as conn:
-        batch = len(events) > 1
-        if batch:
-            conn.exec_driver_sql("BEGIN")
-        try:
-            raised = ingest(conn, device_id, row.enterprise_id, events, now, follow_up=False)
-            raised += _registration(conn, device_id, row.enterprise_id, params, now)
-        except BaseException:
-            if batch:
-                conn.exec_driver_sql("ROLLBACK")
-            raise
-        if batch:
-            conn.exec_driver_sql("COMMIT")
     new = [r for r in raised if r.new]
     announced = any(_COUNT.match(n) for n in params)
     if not (new or announced):
@@ -222,7 +280,7 @@ def on_inform(acs, row, device_id, inform):
         if announced:
             names = _entries_to_read(session.get(Device, device_id), params)
             if names:
-                queue_read(session, device_id, names, now)
+                queue_read(session, device_id, names, utcnow())
         work = bool(session.execute(select(Device.has_work).where(Device.id == device_id))
                     .scalar())
         session.commit()
@@ -247,22 +305,38 @@ def on_command_finished(command):
     if command.kind != "download" or command.status != CommandStatus.failed:
         return
     session = object_session(command)
+    if session is not None:
+        download_failed(session, command.device_id, command.arguments, command.fault_string,
+                        command.finished_on)
+
+
+def download_failed(session, device_id, arguments, fault_string, now=None):
+    """A Download that failed: the device's fault, no answer or no transfer report in time
+    (commands.expire_commands), or a push the device never came for (its expiry). Its file
+    type's alarm: "Update configuration failure" or "Upgrade firmware failure". Each caller
+    runs it once per command, in the transaction that fails the command."""
     try:
-        file_type = json.loads(command.arguments or "{}").get("file_type")
-    except ValueError:
-        return
+        file_type = json.loads(arguments or "{}").get("file_type")
+    except (TypeError, ValueError, AttributeError):
+        return None
     code = FAILED_DOWNLOADS.get(file_type)
-    device = session.get(Device, command.device_id) if session and code else None
-    if device is not None and device.enterprise_id is not None:
-        raise_alarm(session, device.id, device.enterprise_id, code,
-                    command.fault_string or "", command.finished_on)
+    if code is None:
+        return None
+    enterprise_id = session.execute(select(Device.enterprise_id)
+                                    .where(Device.id == device_id)).scalar()
+    if enterprise_id is None:
+        return None
+    return raise_alarm(session, device_id, enterprise_id, code, fault_string or "",
+                       now or utcnow())
 
 
 def devices_going_offline(session, device_ids, now=None):
-    """Devices the sweep is marking offline: each gets (or counts on) a "Device offline"."""
+    """Devices the sweep has just marked offline (in this transaction: their rows stay locked
+    until it commits): each gets (or counts on) a "Device offline"."""
     now = now or utcnow()
     rows = session.execute(select(Device.id, Device.enterprise_id, Device.periodic_interval)
-                           .where(Device.id.in_(device_ids), Device.online.is_(True),
+                           .where(Device.id.in_(device_ids), Device.online.is_(False),
+                                  Device.offline_after.is_(None),
                                   Device.enterprise_id.is_not(None))).all()
     types = alarm_types(session)
     for r in rows:
@@ -270,3 +344,33 @@ def devices_going_offline(session, device_ids, now=None):
                     f"No Inform for two periodic intervals ({2 * r.periodic_interval} s).",
                     now, types=types)
     return len(rows)
+
+
+# An Inform this close to the device's deadline may meet the sweep marking it offline.
+OFFLINE_MARGIN = datetime.timedelta(seconds=60)
+
+
+def device_back_online(conn, row, device_id, now=None):
+    """An Inform of a device that was offline clears its open "Device offline" (by the
+    system). Runs after the Inform's UPDATE of the device row: a sweep marking the device
+    offline at this moment holds that row until it commits its alarm, so the UPDATE here
+    then sees the alarm. Only tried when the row read before said offline, or close to its
+    deadline (a periodic Inform costs no statement more)."""
+    if row is None:
+        return False
+    now = now or utcnow()
+    due = row.offline_after is not None and row.offline_after < now + OFFLINE_MARGIN
+    if row.online and not due:
+        return False
+    info = alarm_types(conn).get("device_offline")
+    if info is None:
+        return False
+    # rules.clear_open_alarm's statement, built once (every overdue device's Inform runs it)
+    return CLEAR_OPEN.execute(conn, {"key": open_key(device_id, info.id), "now": now,
+                                     "by": SYSTEM}) > 0
+
+
+CLEAR_OPEN = Prepared(
+    update(Alarm).where(Alarm.open_key == bindparam("key"), Alarm.status != AlarmStatus.cleared)
+    .values(status=AlarmStatus.cleared, open_key=None, cleared_on=bindparam("now"),
+            cleared_by=bindparam("by")))

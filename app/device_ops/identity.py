@@ -15,6 +15,7 @@ Wi-Fi radios, WAN links and the hosts on its LAN):
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from app.device_ops.fastsql import Prepared
 from app.models import Device, DeviceCommand, Enterprise, InvalidMac, normalize_mac
 
 MAC_PARAMETERS = {
@@ -25,7 +26,8 @@ MAC_PARAMETERS = {
 
 _COLUMNS = (Device.id, Device.mac, Device.cpe_key, Device.enterprise_id, Device.has_work,
             Device.cr_username, Device.memory_total, Device.periodic_interval,
-            Device.missing_parameters, Device.metrics_unanswered,
+            Device.missing_parameters, Device.metrics_unanswered, Device.online,
+            Device.offline_after,
             Device.acs_password.label("device_password"),
             Enterprise.status, Enterprise.permission_type, Enterprise.acs_password)
 BY_MAC = (select(*_COLUMNS).outerjoin(Enterprise, Enterprise.id == Device.enterprise_id)
@@ -34,6 +36,7 @@ BY_KEY = (select(*_COLUMNS).outerjoin(Enterprise, Enterprise.id == Device.enterp
           .where(Device.cpe_key == bindparam("key")))
 BY_ID = (select(*_COLUMNS).outerjoin(Enterprise, Enterprise.id == Device.enterprise_id)
          .where(Device.id == bindparam("did")))
+FIND_BY_MAC, FIND_BY_KEY = Prepared(BY_MAC), Prepared(BY_KEY)  # the hot path's, on the cursor
 SET_KEY = (update(Device).where(Device.id == bindparam("did"), Device.cpe_key.is_(None))
            .values(cpe_key=bindparam("key")))
 
@@ -67,9 +70,9 @@ def cpe_key_of(inform):
 def find(conn, mac, key):
     """The device row for this identity (BY_MAC's columns), or None. By MAC first; a device
     known only by its DeviceId is found by that."""
-    row = conn.execute(BY_MAC, {"mac": mac}).first() if mac else None
+    row = FIND_BY_MAC.first(conn, {"mac": mac}) if mac else None
     if row is None and key:
-        row = conn.execute(BY_KEY, {"key": key}).first()
+        row = FIND_BY_KEY.first(conn, {"key": key})
     return row
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.device_ops import auth, capabilities, fault_events
+from app.device_ops.fastsql import Prepared
 from app.device_ops.identity import BY_ID
 from app.models import (
     Device,
@@ -51,6 +52,8 @@ TOUCH = (
 SAMPLE = insert(DeviceSample).values(
     device_id=bindparam("did"), taken_on=bindparam("now"), cpu_usage=bindparam("cpu"),
     memory_total=bindparam("mem_total"), memory_free=bindparam("mem_free"))
+
+RUN_TOUCH, RUN_SAMPLE = Prepared(TOUCH), Prepared(SAMPLE)  # the hot path's, on the cursor
 
 
 class Refused(Exception):
@@ -337,10 +340,10 @@ def record_inform(conn, row, device_id, inform, remote_ip, now=None):
     }
     if values["cr_url"] and len(values["cr_url"]) > 512:
         values["cr_url"] = None
-    conn.execute(TOUCH, values)
+    RUN_TOUCH.execute(conn, values)
     if has_metrics:
-        conn.execute(SAMPLE, {"did": device_id, "now": now, "cpu": cpu, "mem_total": known_total,
-                              "mem_free": free})
+        RUN_SAMPLE.execute(conn, {"did": device_id, "now": now, "cpu": cpu,
+                                  "mem_total": known_total, "mem_free": free})
     return root, read
 
 
@@ -376,11 +379,13 @@ def mark_silent_devices_offline(session, now=None):
                               .order_by(Device.offline_after).limit(BATCH)).scalars().all()
         if not ids:
             return total
-        fault_events.devices_going_offline(session, ids, now)  # each raises "Device offline"
+        # The UPDATE first: it holds the rows until the alarms are committed with it, so an
+        # Inform arriving meanwhile waits, then clears what it finds (device_back_online).
         total += session.execute(
             update(Device).where(Device.id.in_(ids), Device.offline_after < now)
             .values(online=False, offline_after=None)
             .execution_options(synchronize_session=False)).rowcount
+        fault_events.devices_going_offline(session, ids, now)  # each raises "Device offline"
         session.commit()
 
 

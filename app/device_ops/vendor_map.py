@@ -70,6 +70,13 @@ PARAMETERS = {
                         _LOG.format(key="static.auto_provision.local_log.backup.method")),
     "backup.post_mode": _p("LogBackup.PostMode", _S,
                            _LOG.format(key="static.auto_provision.local_log.backup.post_mode")),
+    # -- Enabling the Log Data Backup: the platform asks for the day's log every day (the
+    # "X <OUI> Backup Log" Upload below); the switch is one of the device's own log settings
+    # (spec: "In the Other Log Settings field, enable Log Data Backup", a section only of VC
+    # firmware from XX.32.0.35), so it is sent too: the device keeps its day's log for the
+    # Upload. No auto-provisioning key of Yealink's is documented for it; the name is ours.
+    "log.data_backup": _p("LogDataBackup.Enable", _B,
+                          "Spec ch. 6 'Enabling the Log Data Backup' (Other Log Settings)"),
     # -- Capturing Packets (spec ch. 6): the capture runs on the device, then is uploaded
     "capture.interface": _p("PacketCapture.Interface", _S,
                             "Spec ch. 6 'Capturing Packets': the Ethernet to capture on"),
@@ -80,6 +87,12 @@ PARAMETERS = {
     "capture.state": _p("PacketCapture.State", _S,
                         "Spec ch. 6 'Capturing Packets': Start and Finish (Start/Stop/None, "
                         "like TR-069's DiagnosticsState)"),
+    # What the device is doing, read-only: State is what the ACS asked for, Status what is
+    # (a capture also ends on the device: full, rebooted). Capturing / Stopped / None (never
+    # started since boot) / Error.
+    "capture.status": _p("PacketCapture.Status", _S,
+                         "Spec ch. 6 'Capturing Packets': whether the device is capturing, "
+                         "read back so the page shows the device's state"),
     # -- Viewing Recordings
     "recording.auto_upload": _p("Recording.AutoUpload", _B,
                                 "Spec ch. 6 'Viewing Recordings': Automatic upload recording "

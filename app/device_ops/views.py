@@ -19,15 +19,17 @@ from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import case, false, literal_column, select
+from sqlalchemy import case, false, literal_column, select, union_all
 
 from app.configs.effective import effective_configuration
 from app.core import scope
 from app.core.listing import Col, ListFilter, like_pattern
 from app.core.scoped_view import ScopedInterface
+from app.core.show import LazyBadge, format_mac
 from app.core.views import FastScopedModelView, fmt_time
 from app.device_ops import auth, capabilities, charts, commands, connreq, inventory
 from app.device_ops.provisioning import acs_url
+from app.device_ops.search import device_search
 from app.extensions import db
 from app.models import (
     AccountKind,
@@ -128,6 +130,27 @@ _model_cache = {}  # (database URL, principal) -> (until, [models])
 _MODEL_CACHE_MAX = 5000
 
 
+def _models_seen(session, principal):
+    """The catalogue of every device's model through the (model, id) index (a loose scan),
+    then, unless the principal sees everything, one probe per model in one statement: the
+    first device of that model in scope. Reading the distinct models of a channel's scope
+    read every device in it (860,000 rows at 1M devices: seconds, minutes on a busy disk)."""
+    catalogue = [m for m in session.execute(
+        select(Device.model).distinct().order_by(Device.model)
+        .limit(MODEL_CHOICES_MAX + 1)).scalars() if m]
+    if not catalogue or scope.device_enterprise_ids(principal) is None:
+        return catalogue[:MODEL_CHOICES_MAX]
+    if len(catalogue) > MODEL_CHOICES_MAX:  # a long catalogue: the scope's own, as it comes
+        query = scope.visible_devices(select(Device.model).distinct(), principal)
+        return [m for m in session.execute(
+            query.order_by(Device.model).limit(MODEL_CHOICES_MAX + 1)).scalars() if m][
+            :MODEL_CHOICES_MAX]
+    probes = [scope.visible_devices(select(Device.model).where(Device.model == m),
+                                    principal).limit(1).subquery() for m in catalogue]
+    seen = set(session.execute(union_all(*[select(p.c.model) for p in probes])).scalars())
+    return [m for m in catalogue if m in seen][:MODEL_CHOICES_MAX]
+
+
 def model_choices(session, principal):
     """The distinct models of the devices the principal sees (the platform administrator:
     read through the (model, id) index), remembered for a minute per database and principal:
@@ -137,10 +160,7 @@ def model_choices(session, principal):
     cached = _model_cache.get(key)
     if cached and cached[0] > now:
         return cached[1]
-    query = scope.visible_devices(select(Device.model).distinct(), principal)
-    models = [m for m in session.execute(
-        query.order_by(Device.model).limit(MODEL_CHOICES_MAX + 1)).scalars() if m][
-        :MODEL_CHOICES_MAX]
+    models = _models_seen(session, principal)
     if len(_model_cache) >= _MODEL_CACHE_MAX:  # many principals: drop what has expired
         for stale in [k for k, (until, _m) in _model_cache.items() if until <= now]:
             del _model_cache[stale]
@@ -148,13 +168,14 @@ def model_choices(session, principal):
     return models
 
 
+ONLINE, OFFLINE = LazyBadge(_l("Online"), "success"), LazyBadge(_l("Offline"), "default")
 _COLS = [
     # a device known by its DeviceId only shows its serial number until its MAC is read
-    Col("mac", _l("MAC"), lambda d: d.mac or f"— ({d.serial})", Device.mac),
+    Col("mac", _l("MAC"), lambda d: format_mac(d.mac) or f"— ({d.serial})", Device.mac),
     Col("model", _l("Model"), lambda d: d.model, Device.model),
     Col("firmware", _l("Firmware"), lambda d: d.firmware),
     Col("ip", _l("IP Address"), lambda d: d.ip),
-    Col("online", _l("Status"), lambda d: _l("Online") if d.online else _l("Offline")),
+    Col("online", _l("Status"), lambda d: ONLINE if d.online else OFFLINE),
     Col("enterprise", _l("Enterprise"), lambda d: d.enterprise_name or ""),
     Col("via", _l("Sub-channel / Enterprise"), lambda d: d.via),
     Col("last_seen", _l("Last Seen"), lambda d: fmt_time(d.last_seen)),
@@ -185,10 +206,6 @@ class DeviceModelView(FastScopedModelView):
 
     def parse_list_request(self):
         req = super().parse_list_request()
-        # People type MACs with separators and capitals; they are stored bare and lowercase.
-        compact = req.q.replace(":", "").replace("-", "").lower()
-        if compact and all(ch in "0123456789abcdef" for ch in compact):
-            req.q = compact
         model = request.args.get("model", "").strip()
         if model and len(model) <= 64:
             req.filters["model"] = model
@@ -198,10 +215,8 @@ class DeviceModelView(FastScopedModelView):
         return req
 
     def apply_search(self, query, req):
-        # What looks like a MAC is searched as one: OR-ing it with model and IP made every
-        # MAC search scan the table (3 s at 1M devices); each column alone uses its index.
-        if req.q and all(ch in "0123456789abcdef" for ch in req.q):
-            query = query.where(Device.mac.like(like_pattern(req.q), escape="\\"))
+        if req.q:
+            query = device_search(query, req.q)
             req = dataclasses.replace(req, q="")
         query = super().apply_search(query, req)
         if "model" in req.filters:
@@ -282,7 +297,8 @@ class DeviceModelView(FastScopedModelView):
             else:
                 db.session.commit()
                 flash(gettext("%(mac)s is registered to %(name)s: it may connect without "
-                              "credentials.", mac=device.mac, name=enterprise.name), "success")
+                              "credentials.", mac=format_mac(device.mac),
+                              name=enterprise.name), "success")
                 return redirect(url_for(".show", pk=device.id))
         return self.render_template("devices/register.html", values=values,
                                     enterprise=enterprise, own=own,
@@ -299,7 +315,7 @@ class DeviceModelView(FastScopedModelView):
     @has_access
     def remove(self, pk):
         device = scope.get_or_404(db.session, Device, pk)
-        mac = device.mac
+        mac = format_mac(device.mac)
         from app.exports.jobs import file_store_dir  # the one file store of exports and uploads
 
         files = inventory.remove_device(db.session, device.id)

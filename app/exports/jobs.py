@@ -9,13 +9,15 @@ request; a bigger one waits, queued, for the scheduler.
 The scheduler's tick job (start_exports_job, every EXPORT_POLL_SECONDS) must stay short: mail
 and the lease renewal run on the same tick. It only claims queued exports (a conditional
 UPDATE queued -> running, so two scheduler processes never both take one) and starts each in
-a worker thread of its process, with its own app context and connections. The worker streams
-the query into the xlsx writer: on MariaDB a helper process reads the rows of a big export
-(app/exports/reader.py: PyMySQL's decoding then runs on the other core), elsewhere a
-server-side cursor in the worker's own thread does; a heartbeat thread writes
-rows_done and heartbeat_at once a second over a connection of its own, because the streaming
-connection is busy. A running export whose heartbeat stops (its process died) is marked
-failed by the next tick after STALE_AFTER.
+a worker thread of its process, with its own app context and connections. The worker counts
+the rows and builds the query (scope, criteria, order) and the columns, then hands them to a
+lean writer process (app/exports/writer.py: SQLAlchemy, the driver and openpyxl, no Flask;
+on MariaDB it reads the rows through app/exports/reader.py's process, so PyMySQL's decoding
+runs on the other core) and waits for it: the scheduler's process, the whole app, stays as
+big as it was. An inline (small) export is written in the request's own thread. Either way a
+heartbeat thread writes rows_done and heartbeat_at once a second over a connection of its
+own, because the streaming connection is busy. A running export whose heartbeat stops (its
+process died) is marked failed by the next tick after STALE_AFTER.
 
 Statuses move only through claim_export, finish_export and fail_export (each a conditional
 UPDATE). The file is written under a ".part" name and renamed when complete, so nothing
@@ -35,7 +37,14 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from app.accounts.rules import _N
 from app.core import scope
 from app.core.listing import capped_count
-from app.exports import reader as export_reader
+from app.exports import writer as lean_writer
+from app.exports.writer import (  # noqa: F401  (ExportCancelled: the module's interface)
+    ExportCancelled,
+    fail_export,
+    finish_export,
+)
+from app.exports.writer import Heartbeat as _Heartbeat
+from app.exports.writer import remove_file as _remove
 from app.exports.xlsx import write_xlsx
 from app.extensions import db
 from app.models import AccountKind, ExportJob, ExportStatus, Order, utcnow
@@ -45,15 +54,13 @@ from app.orders.queries import OrderCriteria
 log = logging.getLogger(__name__)
 
 KINDS = order_exports.KINDS
-HEARTBEAT_SECONDS = 1.0  # the progress page polls once a second
 STALE_AFTER = datetime.timedelta(minutes=2)  # a running export silent this long is dead
 MAX_RUNNING = 2  # exports written at once by one scheduler process (2 cores here)
-YIELD_PER = 2000  # rows fetched per round trip of the server-side cursor
+YIELD_PER = lean_writer.YIELD_PER
 # An export holding at least this share of all orders reads them in index order, streaming
 # at once, rather than gathering and sorting every row in scope before sending the first
 # (MariaDB sorted 1M rows in a temporary table for 2-5 s first; the walk answered in 0.1 s).
 WALK_SHARE = 0.25
-MAX_ERROR_CHARS = 500
 
 # Errors as untranslated templates (translated when shown, in the reader's language).
 STOPPED = _N("The export stopped: the process writing it ended. Please export again.")
@@ -61,11 +68,6 @@ WRITE_FAILED = _N("The export file could not be written. Please try again later.
 FAILED = _N("The export failed. Please try again later.")
 
 _jobs = ExportJob.__table__
-
-
-class ExportCancelled(Exception):
-    """The job stopped being ours while it ran (marked failed, or deleted)."""
-
 
 # --- the file store ------------------------------------------------------------------------
 
@@ -155,25 +157,6 @@ def claim_export(session, job_id, now=None):
     return claimed
 
 
-def finish_export(conn, job_id, file_name, rows, now=None):
-    """running -> done with its file; False when the job stopped being running meanwhile."""
-    now = now or utcnow()
-    return conn.execute(
-        update(_jobs).where(_jobs.c.id == job_id, _jobs.c.status == ExportStatus.running.value)
-        .values(status=ExportStatus.done.value, file_name=file_name, rows_done=rows,
-                rows_total=rows, heartbeat_at=now, finished_on=now)).rowcount == 1
-
-
-def fail_export(conn, job_id, template, detail="", now=None):
-    """queued or running -> failed, with the reason; False when it had finished already."""
-    error = f"{template}\n{detail}" if detail else template
-    return conn.execute(
-        update(_jobs).where(_jobs.c.id == job_id, _jobs.c.status.in_(
-            [ExportStatus.queued.value, ExportStatus.running.value]))
-        .values(status=ExportStatus.failed.value, error=error[:MAX_ERROR_CHARS],
-                finished_on=now or utcnow())).rowcount == 1
-
-
 # --- the worker ----------------------------------------------------------------------------
 
 
@@ -201,20 +184,20 @@ def _run(app, job_id):
         kind, language, total = job.kind, job.language, job.rows_total
         criteria, principal = OrderCriteria.from_json(job.criteria), job_principal(job)
         db.session.rollback()  # hold no transaction open while the file is written
+        if total is None:  # queued: big, written by the lean process
+            with _Heartbeat(engine, job_id) as beat, engine.connect() as conn:
+                # counted for the progress bar and the plan
+                total = beat.rows_total = _count(conn, kind, criteria, principal)
+                walk = total >= _table_span(conn) * WALK_SHARE
+            sheet = order_exports.export_sheet(kind, criteria, principal, language, walk)
+            lean_writer.write_in_lean_process(lean_writer.describe(
+                engine, job_id, sheet.query, sheet.columns, folder, name, total,
+                {"write": WRITE_FAILED, "other": FAILED}))
+            return  # the process marked the job done or failed itself
         os.makedirs(folder, exist_ok=True)
         with _Heartbeat(engine, job_id) as beat:
-            big = total is None  # queued: count it, for the progress bar and the plan
-            with engine.connect() as conn:
-                if big:
-                    total = beat.rows_total = _count(conn, kind, criteria, principal)
-                walk = big and total >= _table_span(conn) * WALK_SHARE
-            sheet = order_exports.export_sheet(kind, criteria, principal, language, walk)
-            if big and export_reader.can_read_aside(engine):
-                with export_reader.rows_read_aside(engine, sheet.query, YIELD_PER) as rows:
-                    written = write_xlsx(partial, sheet.columns, map(sheet.convert, rows),
-                                         progress=beat.progress)
-            else:
-                written = _write_in_thread(engine, sheet, partial, beat)
+            sheet = order_exports.export_sheet(kind, criteria, principal, language)
+            written = _write_in_thread(engine, sheet, partial, beat)
         os.replace(partial, final)
         with engine.begin() as conn:
             finished = finish_export(conn, job_id, name, written)
@@ -260,66 +243,6 @@ def _table_span(conn):
     """About how many orders there are, from the primary key's ends (two index probes)."""
     low, high = conn.execute(select(func.min(Order.id), func.max(Order.id))).one()
     return 0 if low is None else high - low + 1
-
-
-def _remove(path):
-    try:
-        os.remove(path)
-    except FileNotFoundError:
-        pass
-    except OSError:
-        log.exception("could not remove %s", path)
-
-
-class _Heartbeat:
-    """While an export runs: write its progress and heartbeat once a second from a thread of
-    its own, over a connection of its own. The writer's progress callback only stores a
-    number (no database work in the row loop) and learns here when to stop."""
-
-    def __init__(self, engine, job_id, seconds=HEARTBEAT_SECONDS):
-        self.engine = engine
-        self.job_id = job_id
-        self.seconds = seconds
-        self.rows_done = 0
-        self.rows_total = None
-        self.cancelled = False
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name=f"export-{job_id}-heartbeat",
-                                        daemon=True)
-
-    def progress(self, rows_done):
-        self.rows_done = rows_done
-        if self.cancelled:
-            raise ExportCancelled(self.job_id)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-        return False
-
-    def _loop(self):
-        while not self._stop.wait(self.seconds):
-            self.beat()
-
-    def beat(self):
-        values = {"heartbeat_at": utcnow(), "rows_done": self.rows_done}
-        if self.rows_total is not None:
-            values["rows_total"] = self.rows_total
-        try:
-            with self.engine.begin() as conn:
-                matched = conn.execute(
-                    update(_jobs).where(_jobs.c.id == self.job_id,
-                                        _jobs.c.status == ExportStatus.running.value)
-                    .values(**values)).rowcount
-        except Exception:  # a blip: the next beat tries again, the stale check is lenient
-            log.exception("export %s: heartbeat failed", self.job_id)
-            return
-        if matched == 0:
-            self.cancelled = True
 
 
 # --- the scheduler's side ------------------------------------------------------------------

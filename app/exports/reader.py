@@ -4,9 +4,11 @@ Measured at 1,000,000 statement rows: PyMySQL decodes rows in pure Python, 6.3 �
 of the time openpyxl then needs to write them, and one thread cannot do both at once (the GIL).
 Here a child process (Python with PyMySQL only: about 15 MB, no app) runs the query through a
 server-side cursor and sends batches of plain tuples down a pipe in ``marshal`` format (ints
-and strings; loading costs the worker ~0.3 µs a row); the worker converts and writes them.
+and strings; loading costs the writer ~0.3 µs a row); the writer converts and writes them.
+For a queued export the writer is itself a lean process (app/exports/writer.py), this
+process's parent.
 
-The query is the one the worker built (scope, criteria, order): compiled by SQLAlchemy with
+The query is the one the app's worker built (scope, criteria, order): compiled by SQLAlchemy with
 its parameters kept apart, exactly as SQLAlchemy itself hands them to PyMySQL, never with the
 values spliced into the text. The child's connection settings come from the engine's URL;
 they travel through the pipe, not the command line. Other databases (SQLite) are read in the
@@ -34,7 +36,9 @@ def can_read_aside(engine):
     return engine.dialect.name in ("mysql", "mariadb") and engine.dialect.driver == "pymysql"
 
 
-def _statement(engine, query):
+def compiled_statement(engine, query):
+    """(SQL text, parameters) of ``query`` as ``engine``'s driver takes them: a dict for named
+    parameter styles, a tuple for positional ones (SQLite's ``?``)."""
     compiled = query.compile(dialect=engine.dialect,
                              compile_kwargs={"render_postcompile": True})
     params = compiled.params
@@ -42,6 +46,8 @@ def _statement(engine, query):
     for name, process in compiled._bind_processors.items():
         if name in params and process is not None:
             params[name] = process(params[name])
+    if compiled.positional:
+        params = tuple(params[name] for name in compiled.positiontup)
     return compiled.string, params
 
 
@@ -49,7 +55,14 @@ def _statement(engine, query):
 def rows_read_aside(engine, query, batch=2000):
     """An iterator over ``query``'s rows (tuples), read by a helper process; the process is
     ended when the block is left, however it is left."""
-    sql, params = _statement(engine, query)
+    sql, params = compiled_statement(engine, query)
+    with rows_read_aside_sql(engine, sql, params, batch) as rows:
+        yield rows
+
+
+@contextmanager
+def rows_read_aside_sql(engine, sql, params, batch=2000):
+    """rows_read_aside for a statement compiled already (compiled_statement)."""
     _args, connect = engine.dialect.create_connect_args(engine.url)
     child = subprocess.Popen([sys.executable, "-P", __file__], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)

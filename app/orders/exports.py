@@ -16,7 +16,7 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import String, case, cast, literal, select, type_coerce
 
 from app.core import query_plans, scope
-from app.exports.xlsx import DATE, DATETIME, LABEL, NUMBER, TEXT, Column
+from app.exports.xlsx import DATE, DATETIME, LABEL, LAST_DAY, NUMBER, TEXT, Column, row_converter
 from app.models import Channel, Enterprise, Order
 from app.orders import queries as order_queries
 from app.orders.queries import ORDERS, STATEMENTS, STATUS_LABELS
@@ -34,7 +34,7 @@ class Sheet:
 
     columns: list
     query: object  # a Select
-    convert: object  # query row -> tuple of cell values
+    convert: object  # query row -> sheet row (xlsx.row_converter of the columns)
 
 
 def count_select(kind, criteria, principal):
@@ -58,14 +58,14 @@ def export_sheet(kind, criteria, principal, language, walk_in_order=False):
     with force_locale(language or "en"):
         status = _status_label()
         if kind == STATEMENTS:
-            columns, selected, convert = _statement_sheet(status)
+            columns, selected = _statement_sheet(status)
         else:
-            columns, selected, convert = _order_sheet(status)
+            columns, selected = _order_sheet(status)
     query = order_queries.export_query(kind, criteria, principal).with_only_columns(
         *selected, maintain_column_froms=False)
     if walk_in_order:
         query = query_plans.walk_in_order(query, Order.__table__)
-    return Sheet(columns, query, convert)
+    return Sheet(columns, query, row_converter(columns))
 
 
 def _status_label():
@@ -77,10 +77,6 @@ def _status_label():
 
 def _as_text(column):
     return cast(column, String())
-
-
-_datetime = datetime.datetime.fromisoformat
-_date = datetime.date.fromisoformat
 
 
 def _order_sheet(status):
@@ -95,7 +91,7 @@ def _order_sheet(status):
         Column(gettext("Max Devices"), NUMBER),
         Column(gettext("Service Duration (months)"), NUMBER),
         Column(gettext("Effective Date"), DATE),
-        Column(gettext("Expiration Date"), DATE),  # expires_on, as the order list shows it
+        Column(gettext("Expiration Date"), LAST_DAY),  # the last day of service, as the list
         Column(gettext("Status"), LABEL),
     ]
     selected = (
@@ -103,12 +99,7 @@ def _order_sheet(status):
         Order.package_name, Order.quantity, Order.max_devices, Order.duration_months,
         _as_text(Order.effective_on), _as_text(Order.expires_on), status,
     )
-
-    def convert(r):
-        return (r[0], _datetime(r[1]), r[2], r[3], r[4], r[5], r[6], r[7], r[8], _date(r[9]),
-                _date(r[10]), r[11])
-
-    return columns, selected, convert
+    return columns, selected
 
 
 def _statement_sheet(status):
@@ -122,11 +113,7 @@ def _statement_sheet(status):
     ]
     selected = (Order.id, _as_text(Order.created_on), Enterprise.name, _content(), status,
                 Order.duration_months)
-
-    def convert(r):
-        return (r[0], _datetime(r[1]), r[2], r[3], r[4], r[5])
-
-    return columns, selected, convert
+    return columns, selected
 
 
 def _content():

@@ -15,6 +15,7 @@ from app.core import scope
 from app.core.listing import like_pattern
 from app.extensions import db
 from app.models import Channel, Enterprise, Order, OrderStatus
+from app.orders.rules import expires_on_for
 
 ORDERS = "orders"
 STATEMENTS = "statements"
@@ -22,8 +23,11 @@ STATEMENTS = "statements"
 # (key in the query string, the column it bounds): each range is "<key>_from" .. "<key>_to".
 RANGES = {
     "ordered": Order.created_on,  # a DateTime: the end day counts whole
+    # The days typed are last days of service, as the list shows them (rules.last_day_of_
+    # service); the bounds are turned into the stored expires_on, whose index serves them.
     "expires": Order.expires_on,
 }
+_STORED_DAY = {"expires": expires_on_for}
 # The list's sortable columns (each NOT NULL and indexed with id, for keyset pages).
 # Keys are the list columns' keys (and the rows' attribute names).
 SORTS = {
@@ -105,6 +109,9 @@ def apply_criteria(query, criteria: OrderCriteria, kind=ORDERS):
         query = query.where(Order.status == criteria.status)
     for key, column in RANGES.items():
         start, end = getattr(criteria, f"{key}_from"), getattr(criteria, f"{key}_to")
+        stored = _STORED_DAY.get(key)
+        if stored is not None:
+            start, end = start and stored(start), end and stored(end)
         if start:
             query = query.where(column >= start)
         if end:
@@ -198,11 +205,6 @@ def export_query(kind, criteria: OrderCriteria, principal):
     if sort is not Order.id:
         order.append(Order.id.desc() if criteria.desc else Order.id.asc())
     return query.order_by(*order)
-
-
-def service_end(row):
-    """The last day an order's service covers."""
-    return row.expires_on - datetime.timedelta(days=1)
 
 
 STATUS_LABELS = {

@@ -49,6 +49,25 @@ class QuotaExceeded(OrderError):
     pass
 
 
+class LimitReached(OrderError):
+    """The channel has as many open paid orders as the vendor allows."""
+
+
+class InvalidOrderForm(OrderError):
+    """Every invalid field of an Add Order step at once: ``errors`` maps the form's field
+    names to their OrderError, in the form's order; ``str()`` is the first one's message."""
+
+    def __init__(self, errors):
+        first = next(iter(errors.values()))
+        super().__init__(first.template, **first.params)
+        self.errors = errors
+
+
+def _raise_all(errors):
+    if errors:
+        raise InvalidOrderForm(errors)
+
+
 def today():
     return utcnow().date()
 
@@ -59,23 +78,41 @@ def expiry_of(effective_on, duration_months):
     return effective_on + relativedelta(months=duration_months)
 
 
+def last_day_of_service(expires_on):
+    """The last day an order covers, the one every screen, export, statement and mail shows
+    as its expiration date. ``expires_on`` (stored) is the first day no longer covered."""
+    return expires_on - datetime.timedelta(days=1)
+
+
+def expires_on_for(last_day):
+    """The stored ``expires_on`` of an order whose last day of service is ``last_day`` (the
+    list's expiration-date search bounds the indexed column with it)."""
+    return last_day + datetime.timedelta(days=1)
+
+
 # --- placing an order ------------------------------------------------------------------------
 
 
 def choose_enterprise(session, principal: Principal, enterprise_id, reseller):
-    """Step 1: the enterprise (one the principal sees, and active) and the reseller name."""
+    """Step 1: the enterprise (one the principal sees, and active) and the reseller name.
+    Refuses with every invalid field at once (InvalidOrderForm)."""
+    errors = {}
+    enterprise = None
     try:
         enterprise = scope.get_or_raise(session, Enterprise, enterprise_id, principal)
     except OutOfScope:
-        raise OrderError(_N("Choose one of your enterprises.")) from None
-    if enterprise.status == Status.frozen:
-        raise OrderError(_N("Enterprise %(name)s is frozen: unfreeze it before ordering."),
-                         name=enterprise.name)
+        errors["enterprise_id"] = OrderError(_N("Choose one of your enterprises."))
+    if enterprise is not None and enterprise.status == Status.frozen:
+        errors["enterprise_id"] = OrderError(
+            _N("Enterprise %(name)s is frozen: unfreeze it before ordering."),
+            name=enterprise.name)
     reseller = (reseller or "").strip()
     if not reseller:
-        raise OrderError(_N("Enter the reseller name."))
-    if len(reseller) > RESELLER_MAX:
-        raise OrderError(_N("The reseller name is at most %(n)s characters."), n=RESELLER_MAX)
+        errors["reseller"] = OrderError(_N("Enter the reseller name."))
+    elif len(reseller) > RESELLER_MAX:
+        errors["reseller"] = OrderError(_N("The reseller name is at most %(n)s characters."),
+                                        n=RESELLER_MAX)
+    _raise_all(errors)
     return enterprise, reseller
 
 
@@ -93,18 +130,36 @@ def choose_package(session, package_id, quantity, duration_months, effective_on,
     """Step 2: an offered package, a quantity, a duration and an effective date from today to
     a year ahead. Returns (package, quantity, duration_months, effective_on)."""
     on = on or today()
+    errors = {}
     package = None
     pk = scope.parse_pk(package_id)
     if pk is not None:
         package = session.get(Package, pk)
     if package is None or not package.active:
-        raise OrderError(_N("Choose one of the offered packages."))
+        package = None
+        errors["package_id"] = OrderError(_N("Choose one of the offered packages."))
     # max_devices * quantity must fit the INTEGER column (MariaDB refused it with a DataError).
-    quantity = _int_between(quantity, 1, min(MAX_QUANTITY, MAX_INT // package.max_devices),
-                            _N("The quantity is a whole number from %(low)s to %(high)s."))
-    duration_months = _int_between(
-        duration_months, 1, MAX_DURATION_MONTHS,
-        _N("The duration is a whole number of months from %(low)s to %(high)s."))
+    per = package.max_devices if package is not None else 1
+    try:
+        quantity = _int_between(quantity, 1, min(MAX_QUANTITY, MAX_INT // per),
+                                _N("The quantity is a whole number from %(low)s to %(high)s."))
+    except OrderError as error:
+        errors["quantity"] = error
+    try:
+        duration_months = _int_between(
+            duration_months, 1, MAX_DURATION_MONTHS,
+            _N("The duration is a whole number of months from %(low)s to %(high)s."))
+    except OrderError as error:
+        errors["duration_months"] = error
+    try:
+        effective_on = _effective_day(effective_on, on)
+    except OrderError as error:
+        errors["effective_on"] = error
+    _raise_all(errors)
+    return package, quantity, duration_months, effective_on
+
+
+def _effective_day(effective_on, on):
     if isinstance(effective_on, str):
         try:
             effective_on = datetime.date.fromisoformat(effective_on.strip())
@@ -118,7 +173,7 @@ def choose_package(session, package_id, quantity, duration_months, effective_on,
     if effective_on > latest:
         raise OrderError(_N("The effective date is at most a year ahead (%(latest)s)."),
                          latest=latest.isoformat())
-    return package, quantity, duration_months, effective_on
+    return effective_on
 
 
 def distributor_of(session, principal: Principal, enterprise):
@@ -137,7 +192,7 @@ def check_order_limit(session, channel):
         select(OrderLimit.max_open_orders).where(OrderLimit.channel_id == channel.id)
     ).scalar()
     if limit is not None and _open_paid_orders(session, channel) >= limit:
-        raise OrderError(LIMIT_REACHED, limit=limit)
+        raise LimitReached(LIMIT_REACHED, limit=limit)
 
 
 def _lock_order_limit(session, channel):
@@ -211,7 +266,7 @@ def place_order(session, principal: Principal, *, enterprise_id, reseller, packa
     if limit is not None and _open_paid_orders(session, channel, locking=True) > limit:
         session.delete(order)
         session.flush()
-        raise OrderError(LIMIT_REACHED, limit=limit)
+        raise LimitReached(LIMIT_REACHED, limit=limit)
     session.add(OrderEvent(order_id=order.id, event="placed", by=by))
     if effective_on <= on:  # effective today: do not wait for the sweep
         order.status = OrderStatus.effective
@@ -230,9 +285,8 @@ def _mail_order(session, order):
         f"Package: {order.package_name} x {order.quantity}\n"
         f"Maximum devices: {order.max_devices}\n"
         f"Service period: {order.effective_on.isoformat()} to "
-        f"{(order.expires_on - datetime.timedelta(days=1)).isoformat()} "
-        f"({order.duration_months} {'month' if order.duration_months == 1 else 'months'}; "
-        f"expires on {order.expires_on.isoformat()})\n"
+        f"{last_day_of_service(order.expires_on).isoformat()} "
+        f"({order.duration_months} {'month' if order.duration_months == 1 else 'months'})\n"
         f"Distributor: {order.channel.name}\nReseller: {order.reseller}\n"
     )
     try:

@@ -1,29 +1,45 @@
 """The vendor's order settings: the packages channels sell, and each channel's limit on open
 paid orders. Only the platform administrator has these screens (no role grants them)."""
 
-from flask_appbuilder import ModelView
 from flask_appbuilder.fieldwidgets import Select2Widget
-from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 from wtforms.validators import DataRequired, Length, NumberRange
 
 from app.accounts.rules import _N
-from app.core.form_fields import ChoiceFieldsMixin, QuerySelectField
+from app.core.form_fields import QuerySelectField
+from app.core.listing import Col
+from app.core.scoped_view import ScopedInterface
+from app.core.show import LazyBadge
+from app.core.views import FastScopedModelView
 from app.extensions import db
 from app.models import Channel, Order, OrderLimit, Package
 from app.orders import rules as orders
 from app.tenancy.rules import TenantError
 
+_OFFERED, _RETIRED = LazyBadge(_l("Offered"), "success"), LazyBadge(_l("Not offered"), "default")
 
-class PackageModelView(ChoiceFieldsMixin, ModelView):
-    datamodel = SQLAInterface(Package)
+
+class PackageModelView(FastScopedModelView):
+    """The channel screens' list and look (FAB's stock list had its "Search" bar and "Record
+    Count"); packages carry no tenant data, so the scoped interface passes them unchanged."""
+
+    datamodel = ScopedInterface(Package)
+    noun = _l("Package")
     list_title = _l("Packages")
-    list_columns = ["name", "max_devices", "duration_months", "active"]
+    list_cols = [
+        Col("name", _l("Package Name"), lambda p: p.name),
+        Col("max_devices", _l("Max Devices"), lambda p: f"{p.max_devices:,}"),
+        Col("duration_months", _l("Duration (months)"), lambda p: p.duration_months),
+        Col("active", _l("Offered"), lambda p: _OFFERED if p.active else _RETIRED),
+    ]
+    search_exprs = [Package.name]
+    search_contains = True  # a handful of packages
+    default_sort = ("id", False)
     add_columns = edit_columns = ["name", "max_devices", "duration_months", "active"]
     show_columns = ["name", "max_devices", "duration_months", "active", "created_on"]
-    order_columns = ["name", "max_devices", "duration_months"]
-    search_columns = ["name"]
     label_columns = {
         "name": _l("Package Name"), "max_devices": _l("Max Devices"),
         "duration_months": _l("Duration (months)"), "active": _l("Offered"),
@@ -52,15 +68,25 @@ class PackageModelView(ChoiceFieldsMixin, ModelView):
             raise TenantError(_N("Package %(name)s was sold: stop offering it instead of "
                                  "deleting it."), name=item.name)
 
+    def list_base_query(self):
+        return select(Package)
+
 
 def _channels():
     return db.session.execute(select(Channel).order_by(Channel.name)).scalars().all()
 
 
-class OrderLimitModelView(ChoiceFieldsMixin, ModelView):
-    datamodel = SQLAInterface(OrderLimit)
+class OrderLimitModelView(FastScopedModelView):
+    datamodel = ScopedInterface(OrderLimit)
+    noun = _l("Order limit")
     list_title = _l("Order Limits")
-    list_columns = ["channel", "max_open_orders"]
+    list_cols = [
+        Col("channel", _l("Channel"), lambda o: o.channel.name),
+        Col("max_open_orders", _l("Open paid orders allowed"), lambda o: o.max_open_orders),
+    ]
+    search_exprs = [Channel.name]
+    search_contains = True
+    default_sort = ("id", False)
     add_columns = edit_columns = show_columns = ["channel", "max_open_orders"]
     label_columns = {"channel": _l("Channel"),
                      "max_open_orders": _l("Open paid orders allowed")}
@@ -77,6 +103,23 @@ class OrderLimitModelView(ChoiceFieldsMixin, ModelView):
                                     get_pk_func=lambda c: c.id, validators=[DataRequired()],
                                     widget=Select2Widget()),
     }
+
+    def item_name(self, item):
+        return item.channel.name
+
+    def added_message(self, item):
+        return gettext("%(name)s may now have %(n)s open paid orders.",
+                       name=item.channel.name, n=item.max_open_orders)
+
+    changed_message = added_message
+
+    def deleted_message(self, name):
+        return gettext("The order limit of %(name)s was removed: it may place any number of "
+                       "orders.", name=name)
+
+    def list_base_query(self):
+        return select(OrderLimit).join(OrderLimit.channel).options(
+            contains_eager(OrderLimit.channel))
 
     def pre_add(self, item):
         self._one_per_channel(item)

@@ -31,11 +31,11 @@ from app.orders.queries import (
     apply_criteria,
     order_rows,
     parse_order_criteria,
-    service_end,
     status_value,
 )
 
 ENTERPRISE_OPTIONS_MAX = 300  # more than this: the enterprise box searches as you type
+STEP1_FIELDS = {"enterprise_id", "reseller"}
 
 
 def _status_label(status):
@@ -148,12 +148,14 @@ class _OrderListView(FastScopedModelView):
         return render_template(
             "orders/show.html", appbuilder=self.appbuilder,
             base_template=self.appbuilder.base_template, order=order, events=events,
-            status=_status_label(order.status), service_end=service_end(order),
+            status=_status_label(order.status),
+            last_day=orders.last_day_of_service(order.expires_on),
             refusal=gettext(refusal, id=order.id) if refusal else None,
             may_cancel=may_cancel, list_url=url_for(".list"))
 
 
 class OrderModelView(_OrderListView):
+    noun = _l("Order")  # Add Order says more (_placed)
     list_title = _l("Order Management")
     export_label = _l("Export Order")
     base_permissions = ["can_list", "can_show", "can_add", "can_export", "can_enterprises"]
@@ -167,8 +169,8 @@ class OrderModelView(_OrderListView):
         Col("max_devices", _l("Max Devices"), lambda o: o.max_devices),
         Col("duration_months", _l("Service Duration (months)"), lambda o: o.duration_months,
             Order.duration_months),
-        Col("expires_on", _l("Expiration Date"), lambda o: o.expires_on.isoformat(),
-            Order.expires_on),
+        Col("expires_on", _l("Expiration Date"),
+            lambda o: orders.last_day_of_service(o.expires_on).isoformat(), Order.expires_on),
         _status_col(),
     ]
     row_actions = [
@@ -226,10 +228,20 @@ class OrderModelView(_OrderListView):
                 return self._place(principal, values)
         except orders.OrderError as error:
             db.session.rollback()
-            _flash_order_error(error)
-            if step in ("start", "1"):
-                return self._render_step1(values, status=400 if step == "1" else 200)
-            return self._render_step2(values, self._chosen_enterprise(values), status=400)
+            # Every invalid field at once, each at its field; other refusals above the form.
+            errors = {k: str(e) for k, e in getattr(error, "errors", {}).items()}
+            if errors:
+                flash(gettext("Correct the marked fields."), "danger")
+            else:
+                _flash_order_error(error)
+            # At its limit a channel can do nothing here: step 1 says so, its form disabled.
+            blocked = isinstance(error, orders.LimitReached) and principal.is_channel
+            status = 200 if step == "start" else 400
+            if step in ("start", "1") or blocked or errors.keys() & STEP1_FIELDS:
+                return self._render_step1(values, status=status, errors=errors,
+                                          blocked=blocked)
+            return self._render_step2(values, self._chosen_enterprise(values), status=400,
+                                      errors=errors)
         abort(400, description="Unknown step.")
 
     def _place(self, principal, values):
@@ -270,7 +282,7 @@ class OrderModelView(_OrderListView):
                                base_template=self.appbuilder.base_template,
                                list_url=url_for(".list"), **context), status
 
-    def _render_step1(self, values, status=200):
+    def _render_step1(self, values, status=200, errors=None, blocked=False):
         query = scope.visible_enterprises(
             select(Enterprise.id, Enterprise.name)
             .where(Enterprise.status == Status.active)
@@ -280,9 +292,9 @@ class OrderModelView(_OrderListView):
         chosen = self._chosen_enterprise(values) if values["enterprise_id"] else None
         return self._render("orders/add_step1.html", status, values=values,
                             options=[] if searching else options, searching=searching,
-                            chosen=chosen)
+                            chosen=chosen, errors=errors or {}, blocked=blocked)
 
-    def _render_step2(self, values, enterprise, status=200):
+    def _render_step2(self, values, enterprise, status=200, errors=None):
         if enterprise is None:
             return self._render_step1(values, status=400)
         packages = db.session.execute(
@@ -298,7 +310,7 @@ class OrderModelView(_OrderListView):
                             enterprise=enterprise, packages=packages, today=today,
                             latest=today + datetime.timedelta(days=orders.MAX_DAYS_AHEAD),
                             max_quantity=orders.MAX_QUANTITY,
-                            max_duration=orders.MAX_DURATION_MONTHS)
+                            max_duration=orders.MAX_DURATION_MONTHS, errors=errors or {})
 
     def _render_confirm(self, values, enterprise, package, quantity, duration, effective_on):
         expires_on = orders.expiry_of(effective_on, duration)
@@ -308,7 +320,7 @@ class OrderModelView(_OrderListView):
         return self._render("orders/confirm.html", values=values, enterprise=enterprise,
                             package=package, quantity=quantity, duration=duration,
                             effective_on=effective_on, max_devices=package.max_devices * quantity,
-                            last_day=expires_on - datetime.timedelta(days=1))
+                            last_day=orders.last_day_of_service(expires_on))
 
     @expose("/enterprises", methods=["GET"])
     @has_access

@@ -42,6 +42,7 @@ ROLE_REFUSED = _N("You cannot give a feature you do not hold yourself.")
 NO_DATA = _N("Choose at least one enterprise or sub-channel.")
 DATA_REFUSED = _N("You can only give enterprises and sub-channels of your own channel.")
 BAD_TARGET = _N("Unknown data permission %(value)s.")
+NO_CHANNEL = _N("Choose the channel the sub account belongs to.")
 
 
 def may_manage_sub_accounts(principal) -> bool:
@@ -62,17 +63,25 @@ def _pairs_of_roles(session, role_ids):
     return frozenset(session.execute(_names_of(list(role_ids))).tuples())
 
 
-def holder_permissions(session, principal):
-    """(permission, view) pairs the principal holds, or None for everything (the admin)."""
+def holder_permissions(session, principal, channel_id=None):
+    """(permission, view) pairs the principal holds, or None for everything (the admin).
+    The admin managing a channel's sub accounts holds what that channel's master account
+    does: a sub-account never gets more than its own channel's master."""
     if principal.is_admin:
-        return None
+        if channel_id is None:
+            return None
+        masters = session.execute(select(Account).where(
+            Account.kind == AccountKind.channel_master, Account.channel_id == channel_id)
+        ).scalars().all()
+        return _pairs_of_roles(session, [r.id for m in masters for r in m.roles])
     account = session.get(Account, principal.account_id)
     return _pairs_of_roles(session, [r.id for r in account.roles]) if account else frozenset()
 
 
-def assignable_roles(session, principal):
-    """The sub-account roles whose every permission the principal holds."""
-    held = holder_permissions(session, principal)
+def assignable_roles(session, principal, channel_id=None):
+    """The sub-account roles whose every permission the principal holds (the admin: the
+    master of ``channel_id``, the sub-account's channel)."""
+    held = holder_permissions(session, principal, channel_id)
     found = {r.name: r for r in session.execute(
         select(Role).where(Role.name.in_(SUB_ACCOUNT_ROLES))).scalars()}
     out = []
@@ -83,12 +92,12 @@ def assignable_roles(session, principal):
     return out
 
 
-def chosen_roles(session, principal, role_ids):
+def chosen_roles(session, principal, role_ids, channel_id=None):
     """The roles for ids from a form: each must be assignable, at least one."""
     ids = {scope.parse_pk(v) for v in role_ids}
     if not ids:
         raise SubAccountError(NO_ROLE)
-    allowed = {r.id: r for r in assignable_roles(session, principal)}
+    allowed = {r.id: r for r in assignable_roles(session, principal, channel_id)}
     if None in ids or not ids <= set(allowed):
         raise SubAccountError(ROLE_REFUSED)
     return [allowed[i] for i in sorted(ids)]
@@ -207,6 +216,20 @@ def owner_channel_id(principal, account=None):
     return principal.channel_id
 
 
+def channel_for_new_sub_account(session, principal, channel_id=None):
+    """The channel a new sub-account belongs to: a master's own (whatever a form says); the
+    platform admin's choice, any existing channel (spec chapter 9: a sub account logs into
+    YMCS for channel, so the admin's are channels' too, made for them)."""
+    if principal.kind == AccountKind.channel_master:
+        return principal.channel_id
+    if not principal.is_admin:
+        raise SubAccountError(NOT_YOURS)
+    pk = scope.parse_pk(channel_id)
+    if pk is None or session.get(Channel, pk) is None:
+        raise SubAccountError(NO_CHANNEL)
+    return pk
+
+
 def check_manageable(principal, account):
     """A sub-account the principal manages; anything else (its master, itself, a sibling's
     master, another tree's) is out of scope."""
@@ -226,13 +249,12 @@ def _mail(session, address, subject, body):
 
 
 def create_sub_account(session, principal, *, email, first_name, last_name, phone, language,
-                       role_ids, targets, login_url):
-    """A new sub-account of the master's channel with a temporary password mailed to it (it
-    must choose its own at the first sign-in). Returns the account; the caller commits."""
-    if principal.kind != AccountKind.channel_master:
-        raise SubAccountError(NOT_YOURS)
-    owner = principal.channel_id
-    chosen = chosen_roles(session, principal, role_ids)
+                       role_ids, targets, login_url, channel_id=None):
+    """A new sub-account of the master's channel (the admin: of ``channel_id``) with a
+    temporary password mailed to it (it must choose its own at the first sign-in). Returns
+    the account; the caller commits."""
+    owner = channel_for_new_sub_account(session, principal, channel_id)
+    chosen = chosen_roles(session, principal, role_ids, owner)
     channel_ids, enterprise_ids = parse_targets(targets)
     check_targets(session, owner, channel_ids, enterprise_ids)
     email = master_accounts.normalized_email(email)
@@ -263,7 +285,7 @@ def update_sub_account(session, principal, account, *, first_name, last_name, ph
     """New account information, features and data permission: all checked before anything
     changes; they apply at the account's next request."""
     check_manageable(principal, account)
-    chosen = chosen_roles(session, principal, role_ids)
+    chosen = chosen_roles(session, principal, role_ids, account.channel_id)
     channel_ids, enterprise_ids = parse_targets(targets)
     check_targets(session, owner_channel_id(principal, account), channel_ids, enterprise_ids)
     account.first_name = first_name[:64]

@@ -20,12 +20,14 @@ from wtforms.validators import DataRequired, Length, Optional
 from app.accounts import roles
 from app.accounts.rules import _N
 from app.core import scope
+from app.core.crud import names_text
 from app.core.listing import Col, RowAction
 from app.core.public_url import external_url
 from app.core.scoped_view import ScopedInterface
+from app.core.show import LazyBadge
 from app.core.views import FastScopedModelView, fmt_time
 from app.extensions import db
-from app.models import Account, AccountKind
+from app.models import Account, Channel
 from app.system import rules
 
 log = logging.getLogger(__name__)
@@ -84,12 +86,20 @@ def _data_of(account):
     return ", ".join(names[:5]) + (f" (+{len(names) - 5})" if len(names) > 5 else "")
 
 
+_ACTIVE, _INACTIVE = LazyBadge(_l("Active"), "success"), LazyBadge(_l("Inactive"), "default")
+
+
+def _status_badge(active):
+    return (_ACTIVE if active else _INACTIVE).render()
+
+
 def _login_url():
     return external_url("YmcsAuthDBView.login")
 
 
 class SubAccountModelView(FastScopedModelView):
     datamodel = ScopedInterface(Account, narrow=scope.manageable_sub_accounts)
+    noun = _l("Sub account")  # its own add/edit/delete say more (see below)
     list_title = _l("Sub account management")
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete"]
     list_cols = [
@@ -97,7 +107,7 @@ class SubAccountModelView(FastScopedModelView):
         Col("email", _l("Email"), lambda a: a.email),
         Col("features", _l("Features"), _features_of),
         Col("data", _l("Data permission"), _data_of),
-        Col("status", _l("Status"), lambda a: _l("Active") if a.active else _l("Inactive")),
+        Col("status", _l("Status"), lambda a: _ACTIVE if a.active else _INACTIVE),
         Col("last_login", _l("Last login"), lambda a: fmt_time(a.last_login)),
     ]
     search_exprs = [Account.email, Account.first_name, Account.last_name]
@@ -112,14 +122,15 @@ class SubAccountModelView(FastScopedModelView):
     label_columns = {"roles": _l("Features"), "first_name": _l("First name"),
                      "last_name": _l("Last name"), "email": _l("Email"),
                      "phone": _l("Phone"), "language": _l("Language"),
-                     "active": _l("Active"), "last_login": _l("Last login")}
+                     "active": _l("Status"), "last_login": _l("Last login")}
+    formatters_columns = {"active": _status_badge}
 
     def _refuse_unless_manager(self):
         if not rules.may_manage_sub_accounts(scope.current_principal()):
             abort(403)
 
     def may_add(self):
-        return scope.current_principal().kind == AccountKind.channel_master
+        return rules.may_manage_sub_accounts(scope.current_principal())
 
     def list_base_query(self):
         return scope.manageable_sub_accounts(
@@ -138,54 +149,78 @@ class SubAccountModelView(FastScopedModelView):
         return super().show.__wrapped__(self, pk)
 
     # -- add and edit -----------------------------------------------------------------------
-    def _choices(self, form, account=None):
+    def _choices(self, form, account=None, channel_id=None):
         principal = scope.current_principal()
         session = db.session
+        owner = channel_id or rules.owner_channel_id(principal, account)
         form.language.choices = _language_choices()
         form.features.choices = [(str(r.id), _role_label(r))
-                                 for r in rules.assignable_roles(session, principal)]
-        owner = rules.owner_channel_id(principal, account)
+                                 for r in rules.assignable_roles(session, principal, owner)]
         # The subtree as an indented list; select2 searches it as you type.
         labels = {"c": _N("Channel: %(name)s"), "e": _N("Enterprise: %(name)s")}
         data = [(f"{kind}:{row.id}", "\u2003" * depth + gettext(labels[kind], name=row.name))
                 for kind, row, depth in rules.grant_tree(session, owner)]
         form.targets.choices = data
 
-    def _render_form(self, form, title, account=None, status=200):
+    def _render_form(self, form, title, account=None, status=200, channel=None):
         return render_template(
             "system/sub_account_form.html", appbuilder=self.appbuilder,
             base_template=self.appbuilder.base_template, form=form, title=title,
-            account=account, list_url=url_for(".list")), status
+            account=account, channel=channel, list_url=url_for(".list")), status
 
-    def _refused(self, error, form, title, account=None):
+    def _refused(self, error, form, title, account=None, channel=None):
         db.session.rollback()
         log.warning("sub account refused: %s", error)
         flash(gettext(error.template, **error.params), "danger")
-        return self._render_form(form, title, account, status=400)
+        return self._render_form(form, title, account, status=400, channel=channel)
+
+    def _channel_for_add(self):
+        """The channel of the account being added: a master's own; the admin's choice (the
+        ``channel`` argument), or None and the admin is asked for it."""
+        principal = scope.current_principal()
+        if not principal.is_admin:
+            return db.session.get(Channel, principal.channel_id)
+        pk = scope.parse_pk(request.values.get("channel"))
+        return db.session.get(Channel, pk) if pk else None
+
+    def _choose_channel(self, title, status=200):
+        channels = db.session.execute(select(Channel.id, Channel.name)
+                                      .order_by(Channel.name)).all()
+        return render_template(
+            "system/sub_account_channel.html", appbuilder=self.appbuilder,
+            base_template=self.appbuilder.base_template, title=title, channels=channels,
+            list_url=url_for(".list")), status
 
     @expose("/add", methods=["GET", "POST"])
     @has_access
     def add(self):
         if not self.may_add():
             abort(403)
-        form = SubAccountForm()
-        self._choices(form)
         title = _l("Add sub account")
+        channel = self._channel_for_add()
+        if channel is None:  # the admin has not chosen a channel (or forged one)
+            if request.method == "POST" or request.args.get("channel"):
+                log.warning("sub account refused: no such channel")
+                flash(gettext(rules.NO_CHANNEL), "danger")
+                return self._choose_channel(title, status=400)
+            return self._choose_channel(title)
+        form = SubAccountForm()
+        self._choices(form, channel_id=channel.id)
         if request.method == "GET":
             form.language.data = "en"
-            return self._render_form(form, title)
+            return self._render_form(form, title, channel=channel)
         if not form.validate():
-            return self._render_form(form, title, status=400)
+            return self._render_form(form, title, status=400, channel=channel)
         try:
             account = rules.create_sub_account(
                 db.session, scope.current_principal(), email=form.email.data,
                 first_name=form.first_name.data, last_name=form.last_name.data,
                 phone=form.phone.data, language=form.language.data,
                 role_ids=form.features.data or [], targets=form.targets.data or [],
-                login_url=_login_url())
+                login_url=_login_url(), channel_id=channel.id)
             db.session.commit()
         except rules.SubAccountError as error:
-            return self._refused(error, form, title)
+            return self._refused(error, form, title, channel=channel)
         flash(gettext("The sub account %(email)s was added; its account information was "
                       "mailed to it.", email=account.email), "success")
         return redirect(url_for(".list"))
@@ -228,13 +263,14 @@ class SubAccountModelView(FastScopedModelView):
 
     # -- delete, reset password ---------------------------------------------------------------
     def _delete(self, accounts):
+        names = names_text(a.email for a in accounts)
         try:
-            count = rules.delete_sub_accounts(db.session, scope.current_principal(), accounts)
+            rules.delete_sub_accounts(db.session, scope.current_principal(), accounts)
         except scope.OutOfScope:
             db.session.rollback()
             abort(404)
         db.session.commit()
-        flash(gettext("Deleted: %(n)s.", n=count), "success")
+        flash(gettext("Deleted sub accounts: %(names)s.", names=names), "success")
         return redirect(url_for(".list"))
 
     @expose("/delete/<pk>", methods=["POST"])

@@ -15,6 +15,7 @@ from app.core.scoped_view import ScopedInterface
 from app.core.views import FastScopedModelView, fmt_time
 from app.models import OperationLog
 from app.system.operations import operation_label, operations_of, type_choices
+from app.system.oplog_page import page_ids, page_query
 from app.system.queries import apply_log_criteria, parse_log_criteria
 from app.system.rules import may_manage_sub_accounts
 
@@ -72,11 +73,11 @@ class OperationLogModelView(FastScopedModelView):
         return req
 
     def apply_search(self, query, req):
+        # The page's ids satisfy every criterion already (list_base_query); they are tested
+        # again on its size+1 rows, exactly (no id ranges), whatever plan found them.
         query = super().apply_search(query, req)
         criteria, _errors = self._criteria()
-        # the operation type and the result are the list filters' (applied above)
-        return apply_log_criteria(query, replace(criteria, op="", result=""),
-                                  self.datamodel.session)
+        return apply_log_criteria(query, replace(criteria, op="", result=""))
 
     def list_extra_context(self, req):
         criteria, errors = self._criteria()
@@ -85,49 +86,49 @@ class OperationLogModelView(FastScopedModelView):
                              ("start", "end", "path", "user")}}
 
     def list_base_query(self):
-        """A big scope walks the ids newest first and tests each row; a small one is read
-        through its tenants' (column, id) indexes: all of its ids at once
-        (scope.visible_operation_logs_by_tenant), or, in a time range, those of the range's
-        ids alone (constant tenant lists, which MariaDB merges within the id range)."""
-        cached = g.get("_ymcs_log_base")  # the subtree's ids: read once per request
+        """The page's rows by id: found by app/system/oplog_page.py (streams over the
+        (tenant, filter, id) indexes), in the principal's scope."""
+        cached = g.get("_ymcs_log_base")
         if cached is None:
+            req = self.parse_list_request()
+            criteria, _errors = self._criteria()
+            backwards = req.before is not None or req.last
+            key = req.after or req.before
             session = self.datamodel.session
-            if self.scope_is_big(session, None):
-                cached = scope.visible_operation_logs(select(OperationLog))
-            else:
-                criteria, _errors = self._criteria()
-                if criteria.start or criteria.end:
-                    cached = scope.visible_operation_logs_listed(session, select(OperationLog))
-                else:
-                    cached = scope.visible_operation_logs_by_tenant(select(OperationLog))
-            g._ymcs_log_base = cached
+            ids = page_ids(session, scope.current_principal(), criteria, req.q,
+                           key[1] if key else None, req.desc != backwards, req.size,
+                           lambda: self.scope_rows_many(session))
+            cached = g._ymcs_log_base = page_query(ids)
         return cached
 
     # No count: over millions of rows, counting a channel's share of them (its subtree's
     # channel OR enterprise rows) read the table (2.5 s at 5M rows, bench/bench_oplog.py);
-    # the pages move by keyset, newest first, and need none.
-    # A big scope is "many": its page walks the ids, through a filter's (column, id) index
-    # when there is one (listing.fetch_page).
+    # the pages move by keyset, newest first, and need none. The page's query is size+1
+    # ids: the list machinery is told it is small.
     def list_count(self, session, req):
-        return None, self.scope_is_big(session, req)
+        return None, False
+
+    def scope_is_big(self, session, req):
+        return False
 
     BIG_SCOPE_ROWS = 50_000
 
-    def scope_is_big(self, session, req):
-        """Whether the principal's rows are many (BIG_SCOPE_ROWS: the page then walks the
-        ids rather than the scope): asked of its channels' rows only, through their index,
-        and once per request."""
+    def scope_rows_many(self, session):
+        """Whether the principal's rows are many (BIG_SCOPE_ROWS: its scope is then tested on
+        the rows walked rather than read through its tenants' indexes): asked of its
+        channels' rows only, through their index, and once per request."""
         cached = g.get("_ymcs_log_scope_big")
         if cached is None:
-            principal = scope.current_principal()
-            cap = self.BIG_SCOPE_ROWS
-            column, ids = (None, None)
-            if principal.is_channel:
-                column, ids = OperationLog.channel_id, scope.channel_ids(principal)
-            elif principal.enterprise_id:
-                column, ids = OperationLog.enterprise_id, [principal.enterprise_id]
-            cached = principal.is_admin or (column is not None and session.execute(
-                select(OperationLog.id).where(column.in_(ids)).limit(1).offset(cap)
-            ).first() is not None)
-            g._ymcs_log_scope_big = cached
+            cached = g._ymcs_log_scope_big = self._scope_rows_uncached(
+                session, scope.current_principal())
         return cached
+
+    def _scope_rows_uncached(self, session, principal):
+        column, ids = (None, None)
+        if principal.is_channel:
+            column, ids = OperationLog.channel_id, scope.channel_ids(principal)
+        elif principal.enterprise_id:
+            column, ids = OperationLog.enterprise_id, [principal.enterprise_id]
+        return principal.is_admin or (column is not None and session.execute(
+            select(OperationLog.id).where(column.in_(ids)).limit(1).offset(
+                self.BIG_SCOPE_ROWS)).first() is not None)

@@ -6,7 +6,7 @@ the person may still be there is checked again on every request: a revoked autho
 a freeze ends the visit at once.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.accounts import roles
 from app.accounts.rules import _N
@@ -36,9 +36,17 @@ class Acting:
     role_name: str
     principal: scope.Principal
     actor_username: str
+    # The visits this one was entered from, outermost first: ((kind, id, name), ...).
+    via: tuple = ()
 
     def to_session(self):
-        return {"kind": self.kind, "id": self.target_id}
+        return {"kind": self.kind, "id": self.target_id,
+                "via": [[kind, pk] for kind, pk, _name in self.via]}
+
+    @property
+    def path(self):
+        """The names from the first tenant entered down to this one."""
+        return [name for _kind, _pk, name in self.via] + [self.name]
 
 
 def enter_enterprise(session, actor_principal, actor_username, enterprise_id):
@@ -76,11 +84,31 @@ def enter_channel(session, actor_principal, actor_username, channel_id):
         actor_username=actor_username)
 
 
+_ENTER = {"enterprise": enter_enterprise, "channel": enter_channel}
+
+
+def enter_further(session, visit, kind, target_id):
+    """From inside a sub-channel, entering one of its own enterprises or sub-channels: the
+    target is checked against the visited channel's scope (not the person's, which is wider),
+    and the new visit remembers the way down."""
+    if kind not in _ENTER:
+        raise scope.OutOfScope(f"unknown visit kind {kind!r}")
+    deeper = _ENTER[kind](session, visit.principal, visit.actor_username, target_id)
+    return replace(deeper, via=(*visit.via, (visit.kind, visit.target_id, visit.name)))
+
+
 def resume(session, actor_principal, actor_username, stored):
-    """The visit kept in the session, checked again as if entered now."""
-    kind, target_id = (stored or {}).get("kind"), (stored or {}).get("id")
-    if kind == "enterprise":
-        return enter_enterprise(session, actor_principal, actor_username, target_id)
-    if kind == "channel":
-        return enter_channel(session, actor_principal, actor_username, target_id)
-    raise scope.OutOfScope(f"unknown visit {stored!r}")
+    """The visit kept in the session, checked again step by step as if entered now: a step
+    frozen or moved out of scope on the way ends the whole visit."""
+    stored = stored if isinstance(stored, dict) else {}
+    via = stored.get("via") or []
+    steps = [*via, [stored.get("kind"), stored.get("id")]]
+    if not all(isinstance(step, (list, tuple)) and len(step) == 2 for step in steps):
+        raise scope.OutOfScope(f"unknown visit {stored!r}")
+    (kind, target_id), rest = steps[0], steps[1:]
+    if kind not in _ENTER:
+        raise scope.OutOfScope(f"unknown visit {stored!r}")
+    visit = _ENTER[kind](session, actor_principal, actor_username, target_id)
+    for kind, target_id in rest:
+        visit = enter_further(session, visit, kind, target_id)
+    return visit

@@ -33,11 +33,14 @@ class ActAsView(BaseView):
         flash(gettext("You are now working in %(name)s.", name=visit.name), "info")
         return redirect(url_for("DashboardView.index"))
 
-    def _enter(self, enter, target_id, back_to):
-        if g.get("ymcs_acting") is not None:
-            abort(403)  # one visit at a time: go back first
+    def _enter(self, kind, target_id, back_to):
+        current = g.get("ymcs_acting")
         try:
-            visit = enter(db.session, _actor(), current_user.username, target_id)
+            if current is not None:  # further down, from inside a sub-channel
+                visit = acting.enter_further(db.session, current, kind, target_id)
+            else:
+                visit = acting.resume(db.session, _actor(), current_user.username,
+                                      {"kind": kind, "id": target_id})
         except scope.OutOfScope:
             abort(404)
         except acting.ActAsRefused as refused:
@@ -48,12 +51,12 @@ class ActAsView(BaseView):
     @expose("/enterprise/<pk>", methods=["POST"])
     @has_access
     def enterprise(self, pk):
-        return self._enter(acting.enter_enterprise, pk, "EnterpriseModelView.list")
+        return self._enter("enterprise", pk, "EnterpriseModelView.list")
 
     @expose("/channel/<pk>", methods=["POST"])
     @has_access
     def channel(self, pk):
-        return self._enter(acting.enter_channel, pk, "ChannelModelView.list")
+        return self._enter("channel", pk, "ChannelModelView.list")
 
     @expose("/stop", methods=["POST"])
     def stop(self):

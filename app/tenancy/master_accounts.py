@@ -25,11 +25,11 @@ EMAIL_TAKEN_PRECISE = _N("The email %(email)s is already registered.")
 
 
 class EmailTaken(TenantError):
-    pass
+    field = "email"  # a form shows it at the email field (app/core/crud.py)
 
 
 class LoginOwned(TenantError):
-    pass
+    field = "email"
 
 
 LOGIN_OWNED = _N("The administrator of %(name)s has signed in, so its login belongs to it now "
@@ -95,9 +95,10 @@ def _role(session, name):
 
 
 def _mail_password(session, account, subject, opening, login_url, password):
-    """The mail carrying a temporary password, queued in the caller's transaction."""
+    """The mail carrying a temporary password, queued in the caller's transaction; an
+    enterprise's is marked as its account mail (the channel's "Account Mail" column)."""
     try:
-        enqueue_mail(
+        message = enqueue_mail(
             session, account.email, subject,
             f"Hello,\n\n{opening}\n\nLogin address: {login_url}\nAccount: {account.email}\n"
             f"Temporary password: {password}\n\n"
@@ -105,6 +106,7 @@ def _mail_password(session, account, subject, opening, login_url, password):
     except MailError as error:
         raise TenantError(_N("Cannot mail %(email)s: %(why)s"), email=account.email,
                           why=str(error)) from error
+    message.enterprise = account.enterprise
 
 
 def create_master_account(session, email, tenant, login_url):

@@ -18,9 +18,11 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, StopValidation, ValidationError
 
 from app.core import scope
+from app.core.crud import names_text
 from app.core.form_fields import QuerySelectField
 from app.core.listing import Col
 from app.core.scoped_view import ScopedInterface
+from app.core.show import format_mac
 from app.core.views import FastScopedModelView, fmt_time
 from app.extensions import db
 from app.models import AccountKind, Enterprise, PermissionType, RpsDevice
@@ -83,13 +85,14 @@ def _text(label, validators, description=""):
 
 class RpsDeviceModelView(FastScopedModelView):
     datamodel = ScopedInterface(RpsDevice)
+    noun = _l("RPS device")
     list_title = show_title = _l("RPS Device")
     add_title = _l("Add RPS Device")
     edit_title = _l("Edit RPS Device")
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete"]
     method_permission_name = {"muldelete": "delete"}
     list_cols = [
-        Col("mac", _l("MAC"), lambda d: d.mac, RpsDevice.mac),
+        Col("mac", _l("MAC"), lambda d: format_mac(d.mac), RpsDevice.mac),
         Col("server_url", _l("Server URL"), lambda d: d.server_url),
         Col("unique_url", _l("Unique URL"), lambda d: d.unique_url),
         Col("ip", _l("IP Address"), lambda d: d.ip),
@@ -102,7 +105,7 @@ class RpsDeviceModelView(FastScopedModelView):
     add_columns = ["enterprise", "mac", "server_url", "unique_url", "ip"]
     edit_columns = ["mac", "server_url", "unique_url", "ip"]
     show_columns = ["mac", "server_url", "unique_url", "ip", "enterprise", "created_on"]
-    formatters_columns = {"created_on": fmt_time}
+    formatters_columns = {"created_on": fmt_time, "mac": format_mac}
     edit_form_extra_fields = {
         "mac": _text(_l("MAC"), [DataRequired(), _cleaned(rps.clean_mac), _mac_free],
                      _l("With or without separators, e.g. 00:15:65:12:34:56.")),
@@ -119,6 +122,9 @@ class RpsDeviceModelView(FastScopedModelView):
             widget=Select2Widget()),
         **edit_form_extra_fields,
     }
+
+    def item_name(self, item):
+        return format_mac(item.mac)  # "RPS device 00:15:65:12:34:56 added."
 
     def parse_list_request(self):
         req = super().parse_list_request()
@@ -167,6 +173,7 @@ class RpsDeviceModelView(FastScopedModelView):
     def muldelete(self, items):
         # The items arrive already scope-checked by action_post (one forged id: 404).
         items = items if isinstance(items, list) else [items]
+        names = names_text(format_mac(d.mac) for d in items)
         self.datamodel.delete_all(items)
-        flash(gettext("Deleted: %(n)s.", n=len(items)), "success")
+        flash(gettext("Deleted RPS devices: %(names)s.", names=names), "success")
         return redirect(url_for(".list"))

@@ -15,14 +15,16 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import aliased, contains_eager
 from wtforms import SelectField, ValidationError
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, StopValidation
 
 from app.accounts.rules import _N
 from app.core import scope
+from app.core.crud import added_text
 from app.core.form_fields import QuerySelectField, choices
 from app.core.listing import Col, ListFilter, RowAction
 from app.core.public_url import external_url
 from app.core.scoped_view import ScopedInterface
+from app.core.show import LazyBadge
 from app.core.views import FastScopedModelView, country_field, flag_field, fmt_time
 from app.extensions import db
 from app.models import Authorization, Channel, Enterprise, PermissionType, Status
@@ -87,6 +89,18 @@ def login_changeable(model):
     return validator
 
 
+MASTER_NEEDS_EMAIL = _N("Enter the registered email: the master administrator signs in "
+                        "with it.")
+
+
+def email_with_master(form, field):
+    """A form validator, first on the email: required when the enterprise gets a master
+    administrator (Optional() after it stops the chain on an empty field otherwise)."""
+    master = getattr(form, "has_master_admin", None)
+    if master is not None and master.data and not (field.data or "").strip():
+        raise StopValidation(gettext(MASTER_NEEDS_EMAIL))
+
+
 def _login_url():
     return external_url("YmcsAuthDBView.login")
 
@@ -95,25 +109,26 @@ class _TenantActionsMixin:
     """Freeze/unfreeze (one or many) and reset the master account's password. Items arrive
     already scope-checked (ScopedModelView.action / action_post)."""
 
-    def _status_action(self, items, change, done, already):
+    def _status_action(self, items, change, done, already, to_status):
         items = items if isinstance(items, list) else [items]
+        names = sorted(i.name for i in items if i.status != to_status)  # what it changes
         changed = change(items)
         self.datamodel.session.commit()
         if changed:
-            flash(done % {"n": changed}, "success")
+            flash(gettext(done, names=", ".join(names)), "success")
         else:  # freezing twice changes nothing, and says so
             flash(already, "info")
         return redirect(url_for(".list"))
 
     @action("freeze", _l("Freeze"), _l("Freeze the selected accounts?"), "fa-lock")
     def freeze(self, items):
-        return self._status_action(items, tenants.freeze, _l("Frozen: %(n)s."),
-                                   _l("Already frozen: nothing changed."))
+        return self._status_action(items, tenants.freeze, _N("Frozen: %(names)s."),
+                                   _l("Already frozen: nothing changed."), Status.frozen)
 
     @action("unfreeze", _l("Unfreeze"), _l("Unfreeze the selected accounts?"), "fa-unlock")
     def unfreeze(self, items):
-        return self._status_action(items, tenants.unfreeze, _l("Unfrozen: %(n)s."),
-                                   _l("Not frozen: nothing changed."))
+        return self._status_action(items, tenants.unfreeze, _N("Unfrozen: %(names)s."),
+                                   _l("Not frozen: nothing changed."), Status.active)
 
     @action("resetpassword", _l("Reset password"),
             _l("Mail a new password to this account's administrator?"), "fa-key",
@@ -139,9 +154,11 @@ class _TenantActionsMixin:
         return history.has_changes()
 
 
+_FROZEN, _ACTIVE = LazyBadge(_l("Frozen"), "default"), LazyBadge(_l("Active"), "success")
+
+
 def _status_col():
-    return Col("status", _l("Status"),
-               lambda t: _l("Frozen") if t.status == Status.frozen else _l("Active"))
+    return Col("status", _l("Status"), lambda t: _FROZEN if t.status == Status.frozen else _ACTIVE)
 
 
 _STATUS_FILTER = [("active", _l("Active")), ("frozen", _l("Frozen"))]
@@ -176,6 +193,7 @@ def _parent_choices():
 
 class ChannelModelView(_TenantActionsMixin, FastScopedModelView):
     datamodel = ScopedInterface(Channel, narrow=scope.manageable_channels)
+    noun = _l("Channel")
     list_title = _l("Channel Management")
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete"]
     list_cols = [
@@ -225,6 +243,9 @@ class ChannelModelView(_TenantActionsMixin, FastScopedModelView):
         "email": _l("The channel's administrator signs in with it; the account information "
                     "is mailed to it."),
     }
+
+    def added_message(self, item):
+        return added_text(self.noun, item.name, mailed_to=item.email)
 
     def may_add(self):
         """A channel whose parent did not allow sub-channels gets no Add."""
@@ -286,6 +307,7 @@ def _may_enter(e):
 
 class EnterpriseModelView(_TenantActionsMixin, FastScopedModelView):
     datamodel = ScopedInterface(Enterprise)
+    noun = _l("Enterprise")
     list_title = _l("Enterprise Management")
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete"]
     list_cols = [
@@ -302,12 +324,19 @@ class EnterpriseModelView(_TenantActionsMixin, FastScopedModelView):
         _status_col(),
         # Troubleshooting (chapter 11): did the account information reach the enterprise?
         Col("account_mail", _l("Account Mail"),
-            lambda e: mail_status_text(*account_mail_of(db.session, e.email))),
+            lambda e: mail_status_text(*account_mail_of(db.session, e.id))),
     ]
     search_exprs = [Enterprise.name, Enterprise.email, Enterprise.contact]
     search_contains = True
     list_filters = [ListFilter("status", _l("Status"), _STATUS_FILTER,
                                lambda q, v: q.where(Enterprise.status == v))]
+    # The home page's "awaiting authorization" links here (RPS enterprises need none).
+    list_filters = [*list_filters, ListFilter(
+        "authorization", _l("Authorization"),
+        [("pending", _l("Pending")), ("accepted", _l("Authorized")),
+         ("rejected", _l("Not authorized"))],
+        lambda q, v: q.where(Enterprise.authorization == v,
+                             Enterprise.permission_type == PermissionType.device_management))]
     row_actions = _freeze_actions() + [
         RowAction("enter", _l("Go to the enterprise's platform"), "fa-sign-in",
                   "ActAsView.enterprise", {}, visible=_may_enter,
@@ -324,11 +353,12 @@ class EnterpriseModelView(_TenantActionsMixin, FastScopedModelView):
                     "country", "contact", "phone", "address", "status", "authorization",
                     "is_channel_own", "created_on"]
     add_form_extra_fields = {
-        "country": country_field(),
+        "country": country_field(required=True),  # the spec marks it required
         "has_master_admin": flag_field(_l("Set Master Administrator")),
         # FAB's enum field answers an unknown value with a 500; this one with a form error.
         "permission_type": SelectField(
             _l("Permission"), coerce=PermissionType, validators=[DataRequired()],
+            widget=Select2Widget(),
             # values as submitted (the enum's str() would be "PermissionType.rps")
             choices=choices([(PermissionType.device_management.value, _l("Device Management")),
                              (PermissionType.rps.value, _l("RPS"))])),
@@ -337,9 +367,9 @@ class EnterpriseModelView(_TenantActionsMixin, FastScopedModelView):
                               if k != "permission_type"}
     validators_columns = {
         "name": [DataRequired(), Length(max=128)],
-        "email": [Optional(), Length(max=320), registered_email,
+        "email": [email_with_master, Optional(), Length(max=320), registered_email,
                   login_changeable(Enterprise), email_free(Enterprise)],
-        "contact": [Length(max=128)], "phone": [Optional(), Length(max=32)],
+        "contact": [DataRequired(), Length(max=128)], "phone": [Optional(), Length(max=32)],
         "address": [Optional(), Length(max=255)],
     }
     description_columns = {
@@ -347,10 +377,15 @@ class EnterpriseModelView(_TenantActionsMixin, FastScopedModelView):
                     "administrator's login, and the account information is mailed to it."),
     }
 
+    def added_message(self, item):
+        return added_text(self.noun, item.name,
+                          mailed_to=item.email if item.has_master_admin else None)
+
     def _check_master(self, item):
         if item.has_master_admin and not item.email:
-            raise tenants.TenantError(_N("A registered email is required when the enterprise "
-                                         "has a master administrator."))
+            error = tenants.TenantError(MASTER_NEEDS_EMAIL)
+            error.field = "email"
+            raise error
 
     def pre_add(self, item):
         self._check_master(item)

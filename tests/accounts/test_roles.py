@@ -160,3 +160,48 @@ def test_admin_user_form_refuses_unknown_kinds(app, fresh_tree, login, kind, sav
 def _role_id(app):
     with app.app_context():
         return str(app.appbuilder.sm.find_role(roles.CHANNEL_ADMIN).id)
+
+
+def test_a_permission_swapped_in_a_role_is_seen_at_the_next_load(app, fresh_tree):
+    """The permission set is kept per process under a fingerprint of the account's permission
+    rows: swapping one permission for another (same count; on SQLite the new row can even
+    reuse the deleted row's id) must change it, and the next load must see the new set."""
+    import uuid
+
+    from flask import g
+    from flask_appbuilder.security.sqla.models import PermissionView
+
+    from app.accounts import security
+
+    sm = app.appbuilder.sm
+    role_name = f"swap-{uuid.uuid4().hex[:6]}"
+    with app.test_request_context():
+        pvs = db.session.execute(select(PermissionView).order_by(PermissionView.id)
+                                 .limit(4)).scalars().all()
+        names = [(pv.permission.name, pv.view_menu.name) for pv in pvs]
+        ids = [pv.id for pv in pvs]
+        role = sm.add_role(role_name)
+        role.permissions = pvs[:3]
+        db.session.get(Account, fresh_tree.c).roles = [role]
+        db.session.commit()
+
+        def loaded():  # as a new request does
+            db.session.remove()
+            g.pop("_ymcs_permissions", None)
+            user = sm.get_user_by_id(fresh_tree.c)
+            return user.ymcs_permission_key, set(sm._permission_set(user))
+
+        key, before = loaded()
+        assert before == set(names[:3])
+        assert key in security._PERMISSION_SETS
+        assert loaded() == (key, before)  # unchanged: the same key, the same set
+        role = sm.find_role(role_name)  # the third one out, the fourth in
+        role.permissions = [pv for pv in role.permissions if pv.id != ids[2]] + [
+            db.session.get(PermissionView, ids[3])]
+        db.session.commit()
+        new_key, after = loaded()
+        assert new_key != key and after == set(names[:2] + names[3:])
+        # Losing the role altogether: nothing left.
+        db.session.get(Account, fresh_tree.c).roles = []
+        db.session.commit()
+        assert loaded()[1] == set()

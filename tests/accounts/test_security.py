@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Enterprise, OperationLog, Status
+from app.models import Account, Enterprise, OperationLog, Status
 
 from ..conftest import Browser, make_app
 
@@ -174,3 +174,29 @@ def test_a_request_that_crashes_is_logged_as_failure(app, fresh_tree, login, mon
                      data={"action": "freeze", "rowid": [str(fresh_tree.E)]})
     row = _logs(app, username=fresh_tree.a_email)[0]
     assert row.result == "failure" and row.status_code == 500
+
+
+@pytest.mark.parametrize("who", ["c", "ent", "rps", "admin", "sub"])
+def test_a_request_reads_no_column_the_user_query_leaves_out(app, tree, login, who):
+    """The signed-in account and its tenant are loaded with the columns a request uses
+    (app/accounts/security.py); one left out but read on every page would cost a statement
+    more on every request. A deferred column read later fires the ORM's refresh event."""
+    from sqlalchemy import event
+
+    from app.models import Channel, Enterprise
+
+    browser = login(getattr(tree, f"{who}_email"), tree.password)
+    refreshed = []
+
+    def on_refresh(target, context, attrs):
+        refreshed.append((type(target).__name__, sorted(attrs or ())))
+
+    for model in (Account, Channel, Enterprise):
+        event.listen(model, "refresh", on_refresh)
+    try:
+        for path in ("/", "/devicemodelview/list/", "/", "/alarms/list/"):
+            assert browser.get(path).status_code in (200, 403), path
+    finally:
+        for model in (Account, Channel, Enterprise):
+            event.remove(model, "refresh", on_refresh)
+    assert refreshed == []

@@ -5,36 +5,15 @@ and raises what it sees itself (a failed configuration push, a silent device).""
 import datetime
 import secrets
 
-import pytest
 from sqlalchemy import select
 
 from app.alarms import rules
 from app.device_ops import commands, inventory
 from app.device_ops.simulator import alarms as sim_alarms
-from app.device_ops.simulator.phone import SimulatedPhone
 from app.models import Alarm, AlarmStatus, CommandStatus, Device, DeviceCommand, utcnow
 
 from ..acs_support import credentials, give_quota
-from ..helpers import PATIENCE, served
-
-
-@pytest.fixture(scope="module")
-def acs_url(app):
-    with served(app, "acs-server") as base:
-        yield f"{base}/acs"
-
-
-@pytest.fixture
-def phone(db_session, fresh_tree, acs_url):
-    give_quota(db_session, fresh_tree.E, 5)
-    user, password = credentials(db_session, fresh_tree.E)
-    p = SimulatedPhone(acs_url, "02" + secrets.token_hex(5), username=user, password=password,
-                       auth="digest")
-    sim_alarms.install(p)
-    assert p.run_session().ok
-    assert p.wait_idle(PATIENCE)
-    yield p
-    p.close()
+from ..helpers import PATIENCE
 
 
 def alarms_of(session, mac):
@@ -132,9 +111,49 @@ def test_simulator_cli_raises_an_alarm(db_session, fresh_tree, acs_url):
     prefix = "02" + secrets.token_hex(3)
     done = subprocess.run(
         [sys.executable, "-m", "app.device_ops.simulator", "--acs-url", acs_url,
-         "--username", user, "--password", password, "--mac-prefix", prefix,
+         f"--username={user}", f"--password={password}", "--mac-prefix", prefix,
          "--raise-alarm", "exit_program", "--raise-alarm", "srtp_failure"],
         capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     _device, found = alarms_of(db_session, f"{prefix}0001")
     assert {"exit_program", "srtp_failure"} <= set(found)
+
+
+def test_device_offline_clears_when_the_device_informs_again(db_session, phone):
+    later = utcnow() + datetime.timedelta(days=2)
+    assert inventory.mark_silent_devices_offline(db_session, now=later) >= 1
+    device, found = alarms_of(db_session, phone.mac)
+    offline = found["device_offline"]
+    assert not device.online and offline.status == AlarmStatus.open
+    assert phone.run_session().ok  # its periodic Inform, over HTTP
+    device, found = alarms_of(db_session, phone.mac)
+    db_session.refresh(offline)
+    assert device.online and offline.status == AlarmStatus.cleared
+    assert offline.cleared_by == rules.SYSTEM and offline.open_key is None
+    # Online again, its next Informs clear nothing more; offline again, a new alarm opens.
+    assert phone.run_session().ok
+    inventory.mark_silent_devices_offline(db_session, now=utcnow() + datetime.timedelta(days=4))
+    _device, found = alarms_of(db_session, phone.mac)
+    assert found["device_offline"].id != offline.id
+    assert found["device_offline"].status == AlarmStatus.open
+
+
+def test_an_inform_meeting_the_sweep_clears_the_alarm_the_sweep_committed(db_session, phone):
+    # The Inform read its row while the device was still online, just past its deadline; the
+    # sweep marked it offline before the Inform's own UPDATE: the alarm is cleared anyway.
+    from app.device_ops import fault_events, identity
+
+    db_session.commit()
+    device = db_session.execute(select(Device).where(Device.mac == phone.mac)).scalar_one()
+    later = utcnow() + datetime.timedelta(days=2)
+    with db_session.get_bind().connect() as conn:
+        stale = conn.execute(identity.BY_ID, {"did": device.id}).first()
+    assert stale.online
+    inventory.mark_silent_devices_offline(db_session, now=later)
+    _device, found = alarms_of(db_session, phone.mac)
+    assert found["device_offline"].status == AlarmStatus.open
+    with db_session.get_bind().connect() as conn:
+        assert fault_events.device_back_online(conn, stale, device.id, now=later)
+        conn.commit()
+    _device, found = alarms_of(db_session, phone.mac)
+    assert found["device_offline"].status == AlarmStatus.cleared

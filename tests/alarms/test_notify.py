@@ -10,6 +10,7 @@ from app.alarms import notify, rules
 from app.alarms.types import CODES
 from app.core import scope
 from app.core.mail import send_due_mail
+from app.core.show import format_mac
 from app.extensions import db
 from app.models import Account, AlarmDigest, Enterprise, OutboxMessage, utcnow
 
@@ -39,6 +40,7 @@ def test_critical_alarm_mails_the_receivers_at_once(app, db_session, fresh_tree,
     for email in (t.a_email, t.sub_email):
         assert "Critical alarm: Application no response" in got[email]["Subject"]
         assert "frozen UI" in got[email].get_content()
+        assert format_mac(device.mac) in got[email].get_content()  # as the screens write it
     assert t.c_email not in got  # not a receiver
 
 
@@ -77,6 +79,7 @@ def test_one_digest_per_receiver_and_period_with_three_schedulers(app, db_sessio
         OutboxMessage.subject.like("%3 条告警%"))).scalars().all()
     assert len(digests) == 1
     assert "保持失败" in digests[0].body_text and "设备重启" in digests[0].body_text
+    assert f"· {format_mac(device.mac)} ·" in digests[0].body_text
     assert "内核崩溃" not in digests[0].body_text  # Critical went at once, not in the digest
     send_due_mail(db_session, app)
     assert any(t.a_email in rcpts and "3 条告警" in message["Subject"]

@@ -5,7 +5,8 @@ import os
 import pytest
 from sqlalchemy import select
 
-from app.alarms import queries
+from app.alarms import queries, rules
+from app.core.show import format_mac
 from app.extensions import db
 from app.models import Alarm, AlarmReceiver, AlarmSetting, AlarmStatus, DeviceCommand
 
@@ -41,6 +42,24 @@ def test_list_shows_own_alarms_only_with_filters(login, fresh_tree, alarms):
     assert f'/alarms/show/{mine}"' not in page
     for garbage in ("?from=x&to=%00", "?q=zz:zz", "?type=999999", "?after=AAAA", "?psize=x"):
         assert c.get("/alarms/list/" + garbage).status_code in (200, 400)
+
+
+def test_list_details_and_bell_write_the_mac_separated(login, app, fresh_tree, alarms):
+    mine, _minor, _theirs = alarms
+    with app.app_context():
+        mac = db.session.get(Alarm, mine).device.mac
+        queries._bell_cache.clear()
+    shown = format_mac(mac)  # "00:15:65:…", as the device list writes it
+    c = login(fresh_tree.c_email, fresh_tree.password)
+    page = c.get("/alarms/list/").get_data(as_text=True)
+    rows = page.split("<tbody>")[1]
+    assert f"<td>{shown}</td>" in rows and mac not in rows
+    bell = page.split('id="alarm-bell"')[1]
+    assert f"· {shown} " in bell
+    details = c.get(f"/alarms/show/{mine}").get_data(as_text=True)
+    assert f"<td>{shown}</td>" in details
+    # found by any spelling of it
+    assert f"/alarms/show/{mine}" in rows_of(c.get(f"/alarms/list/?q={shown[:8].upper()}"))
 
 
 def test_details_and_actions_with_another_trees_ids(login, app, fresh_tree, alarms):
@@ -150,3 +169,19 @@ def test_enterprise_filter_search_offers_only_the_scope(login, fresh_tree, tree)
     found = {r["id"] for r in c.get("/alarms/enterprises?q=").get_json()["results"]}
     assert fresh_tree.E in found and tree.SE not in found and tree.E not in found
     assert c.get("/alarms/enterprises?q=%00%25_").status_code == 200
+
+
+def test_details_say_who_cleared_in_both_languages(login, app, fresh_tree, alarms):
+    mine, _minor, _theirs = alarms
+    with app.app_context():
+        alarm = db.session.get(Alarm, mine)
+        assert rules.clear_open_alarm(db.session, alarm.device_id, "kernel_panic",
+                                      by=rules.SYSTEM)
+        db.session.commit()
+    c = login(fresh_tree.c_email, fresh_tree.password)
+    assert '<span id="alarm-cleared-by">the system</span>' in c.get(
+        f"/alarms/show/{mine}").get_data(as_text=True)
+    c.get("/lang/zh")
+    assert '<span id="alarm-cleared-by">系统</span>' in c.get(
+        f"/alarms/show/{mine}").get_data(as_text=True)
+    c.get("/lang/en")

@@ -3,7 +3,9 @@ served by werkzeug on 127.0.0.1, over its own freshly migrated database with the
 
 Fixtures for later browser tests:
 - ``live_server``: the running portal (``.url``, ``.app``) — one for all of tests/browser/
-  (package scope: the server, its database and the browser close when these tests are done);
+  (package scope: the server, its database and the browser close when these tests are done;
+  tests/conftest.py runs these tests first and together, whatever the random order, so each
+  xdist worker starts them once);
 - ``page_as(email, password=DEMO_PASSWORD)``: a new browser context (own cookies) logged in
   through the login form; returns the Playwright ``Page``, already on the first page after login;
 - ``anon_page``: a page in a fresh context, not logged in;
@@ -138,6 +140,14 @@ def expect_message(page, kind, text):
     expect(page.locator(f".alert-{kind}").filter(has_text=text)).to_be_visible()
 
 
+def add_button(page):
+    """The list's Add button. Matched as a whole word: a row named "c3eadd76-R" also
+    contains "add", and a plain name="Add" picked it up."""
+    import re
+
+    return page.get_by_role("link", name=re.compile(r"^\W*Add$"))
+
+
 def login_through_form(page, email, password):
     """Fill in and submit the login form as a person would; wait for the page after it."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -164,3 +174,37 @@ def page_as(_contexts):
         return login_through_form(page, email, password)
 
     return _page_as
+
+
+# --- the portal's confirmation modal (app/static/ymcs/forms.js), in place of confirm() --------
+
+CONFIRM_MODAL = "#ymcs-confirm.in"
+
+
+def confirm_modal(page, accept=True):
+    """Wait for the confirmation modal, answer it (OK or Cancel); return (question, object)."""
+    from playwright.sync_api import expect
+
+    modal = page.locator(CONFIRM_MODAL)
+    expect(modal).to_be_visible()
+    asked = (modal.locator(".ymcs-confirm-question").inner_text().strip(),
+             modal.locator(".ymcs-confirm-object").inner_text().strip())
+    modal.locator(".ymcs-confirm-ok" if accept else ".ymcs-confirm-cancel").click()
+    if not accept:
+        expect(modal).to_have_count(0)
+    return asked
+
+
+def confirming(page, accept=True, times=None):
+    """Answer the confirmation modal whenever it is open when the test next acts or expects
+    (as ``page.on("dialog")`` answered confirm()); returns the list of questions asked."""
+    questions = []
+    modal = page.locator(CONFIRM_MODAL)
+
+    def answer():
+        questions.append(modal.locator(".ymcs-confirm-question").inner_text().strip())
+        modal.locator(".ymcs-confirm-ok" if accept else ".ymcs-confirm-cancel").click()
+
+    page.remove_locator_handler(modal)  # the latest answer counts
+    page.add_locator_handler(modal, answer, times=times)
+    return questions

@@ -42,8 +42,8 @@ def _account(live_server, account_id):
 
 def _choose_language(page, code):
     page.goto("/login/")
-    page.locator("#language").select_option(code)
-    page.wait_for_load_state()
+    page.locator("#language").select_option(code)  # the page switches in place
+    expect(page.locator(f'#language[data-saved="{code}"]')).to_have_count(1)  # and remembers
     expect(page.locator(".panel-title").first).to_have_text(TEXT[code]["title"])
 
 

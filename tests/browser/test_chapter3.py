@@ -21,11 +21,12 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.core.mail import send_due_mail
+from app.core.show import format_mac
 from app.extensions import db
 from app.models import Device
 
 from ..tree import build_tree
-from .conftest import expect_message, login_through_form
+from .conftest import add_button, confirming, expect_message, login_through_form
 
 FORCED = "Change password for safety"
 
@@ -53,15 +54,8 @@ def tree(live_server):
 
 
 def _confirming(page):
-    """Accept every JS confirm on this page; return the list of their messages."""
-    messages = []
-
-    def accept(dialog):
-        messages.append(dialog.message)
-        dialog.accept()
-
-    page.on("dialog", accept)
-    return messages
+    """Accept every confirmation (the portal's modal) on this page; return their questions."""
+    return confirming(page)
 
 
 def _open(page, item):
@@ -87,7 +81,14 @@ def _row(page, name):
 
 
 def _icon(page, name, label):
-    return _row(page, name).get_by_role("button", name=label, exact=True)
+    """A row action, shown or not: it lives in the row's "Actions" menu."""
+    return _row(page, name).get_by_role("button", name=label, exact=True, include_hidden=True)
+
+
+def _act(page, name, label):
+    """Open the row's "Actions" menu and choose ``label``."""
+    _row(page, name).locator(".ymcs-actions-toggle").click()
+    _icon(page, name, label).click()
 
 
 def _search(page, text):
@@ -136,7 +137,7 @@ def test_add_enterprise_mails_a_password_that_signs_in(live_server, page_as, ano
     name, email = f"{tree.prefix}-Kaixin", f"boss@{tree.prefix}.test"
     page = page_as(tree.c, tree.password)
     _open(page, "Enterprise Management")
-    page.get_by_role("link", name="Add").click()
+    add_button(page).click()
     page.wait_for_url("**/enterprisemodelview/add**")
     page.locator("#name").fill(name)
     expect(page.locator("#channel")).to_have_value(re.compile(r"\d+"))  # C, its only channel
@@ -179,7 +180,7 @@ def test_reset_enterprise_password_mails_a_new_one(live_server, page_as, anon_pa
     page = page_as(tree.c, tree.password)
     confirms = _confirming(page)
     _open(page, "Enterprise Management")
-    _icon(page, tree.E, "Reset password").click()
+    _act(page, tree.E, "Reset password")
     expect_message(page, "success", f"A new password was mailed to {tree.ent}.")
     assert confirms == ["Mail a new password to this account's administrator?"]
 
@@ -196,6 +197,7 @@ def test_edit_enterprise_contact_and_registered_email(live_server, page_as, anon
     expect(page.locator("#contact")).to_have_value(f"Zhang {tree.prefix}")
     page.locator("#contact").fill("Liu Yang")
     page.locator("#email").fill(new_email)
+    page.locator("#country").select_option("CN")  # required (the spec marks it)
     page.get_by_role("button", name="Save").click()
 
     page.wait_for_url("**/enterprisemodelview/list/**")
@@ -212,8 +214,8 @@ def test_freeze_and_unfreeze_enterprises(page_as, anon_page, tree):
     confirms = _confirming(page)
     _open(page, "Enterprise Management")
     expect(_row(page, tree.E)).to_contain_text("Active")
-    _icon(page, tree.E, "Freeze").click()
-    expect_message(page, "success", "Frozen: 1.")
+    _act(page, tree.E, "Freeze")
+    expect_message(page, "success", f"Frozen: {tree.E}.")
     expect(_row(page, tree.E)).to_contain_text("Frozen")
     expect(_icon(page, tree.E, "Freeze")).to_have_count(0)
     expect(_icon(page, tree.E, "Go to the enterprise's platform")).to_have_count(0)
@@ -221,8 +223,8 @@ def test_freeze_and_unfreeze_enterprises(page_as, anon_page, tree):
 
     _refused_login(anon_page, tree.ent, tree.password)
 
-    _icon(page, tree.E, "Unfreeze").click()
-    expect_message(page, "success", "Unfrozen: 1.")
+    _act(page, tree.E, "Unfreeze")
+    expect_message(page, "success", f"Unfrozen: {tree.E}.")
     expect(_row(page, tree.E)).to_contain_text("Active")
     expect(_icon(page, tree.E, "Unfreeze")).to_have_count(0)
     login_through_form(anon_page, tree.ent, tree.password)
@@ -232,7 +234,7 @@ def test_freeze_and_unfreeze_enterprises(page_as, anon_page, tree):
         _row(page, name).locator("input.ymcs-row").check()
     page.locator("select[name=action]").select_option(label="Freeze")
     page.get_by_role("button", name="Apply").click()
-    expect_message(page, "success", "Frozen: 2.")
+    expect_message(page, "success", f"Frozen: {tree.ER}, {tree.R}.")
     for name in (tree.ER, tree.R):
         expect(_row(page, name)).to_contain_text("Frozen")
     expect(_row(page, tree.E)).to_contain_text("Active")
@@ -245,7 +247,7 @@ def test_go_to_the_enterprise_platform_and_back(page_as, tree):
     _open(page, "Enterprise Management")
     expect(_icon(page, tree.ER, "Go to the enterprise's platform")).to_have_count(0)
     expect(_icon(page, tree.R, "Go to the enterprise's platform")).to_have_count(1)  # RPS
-    _icon(page, tree.E, "Go to the enterprise's platform").click()
+    _act(page, tree.E, "Go to the enterprise's platform")
 
     banner = page.locator("#acting-banner")
     expect(banner).to_contain_text(f"You are working in the enterprise {tree.E} as {tree.c}.")
@@ -256,10 +258,10 @@ def test_go_to_the_enterprise_platform_and_back(page_as, tree):
     page.wait_for_url("**/devicemodelview/list/**")
     table = page.locator("table").first
     for mac in tree.macs["E"]:
-        expect(table).to_contain_text(mac)
+        expect(table).to_contain_text(format_mac(mac))  # listed with separators
     expect(page.locator(".ymcs-count")).to_have_text(f"{len(tree.macs['E'])} results")
     for mac in tree.macs["ER"] + tree.macs["EB"]:
-        expect(table).not_to_contain_text(mac)
+        expect(table).not_to_contain_text(format_mac(mac))
     expect(banner).to_be_visible()  # on every page of the visit
 
     page.locator("#acting-back").click()
@@ -275,7 +277,7 @@ def test_add_sub_channel_and_no_add_without_permission(live_server, page_as, tre
     name, email = f"{tree.prefix}-Sub", f"sub-admin@{tree.prefix}.test"
     page = page_as(tree.b, tree.password)
     _open(page, "Channel Management")
-    page.get_by_role("link", name="Add").click()
+    add_button(page).click()
     page.wait_for_url("**/channelmodelview/add**")
     page.locator("#email").fill(email)
     page.locator("#name").fill(name)
@@ -292,7 +294,7 @@ def test_add_sub_channel_and_no_add_without_permission(live_server, page_as, tre
 
     c_page = page_as(tree.c, tree.password)
     _open(c_page, "Channel Management")
-    expect(c_page.get_by_role("link", name="Add")).to_have_count(0)
+    expect(add_button(c_page)).to_have_count(0)
 
 
 def test_channel_search_reset_edit_freeze(live_server, page_as, anon_page, tree,
@@ -308,16 +310,16 @@ def test_channel_search_reset_edit_freeze(live_server, page_as, anon_page, tree,
     _search(page, f"Wang {tree.prefix}")
     _expect_rows(page, [tree.C])
 
-    _icon(page, tree.C, "Reset password").click()
+    _act(page, tree.C, "Reset password")
     expect_message(page, "success", f"A new password was mailed to {tree.c}.")
     password = _mailed_password(live_server, smtp_server, tree.c)
 
-    _icon(page, tree.C, "Freeze").click()
-    expect_message(page, "success", "Frozen: 1.")
+    _act(page, tree.C, "Freeze")
+    expect_message(page, "success", f"Frozen: {tree.C}.")
     expect(_row(page, tree.C)).to_contain_text("Frozen")
     _refused_login(anon_page, tree.c, password)
-    _icon(page, tree.C, "Unfreeze").click()
-    expect_message(page, "success", "Unfrozen: 1.")
+    _act(page, tree.C, "Unfreeze")
+    expect_message(page, "success", f"Unfrozen: {tree.C}.")
     expect(_row(page, tree.C)).to_contain_text("Active")
     assert confirms == ["Mail a new password to this account's administrator?",
                         "Freeze this account?", "Unfreeze this account?"]
@@ -337,7 +339,7 @@ def test_channel_search_reset_edit_freeze(live_server, page_as, anon_page, tree,
 def test_go_to_a_sub_channel_portal_and_back(page_as, tree):
     page = page_as(tree.a, tree.password)
     _open(page, "Channel Management")
-    _icon(page, tree.B, "Go to the channel's platform").click()
+    _act(page, tree.B, "Go to the channel's platform")
     banner = page.locator("#acting-banner")
     expect(banner).to_contain_text(f"You are working in the channel {tree.B} as {tree.a}.")
 

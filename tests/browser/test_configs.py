@@ -6,7 +6,7 @@ import uuid
 
 from playwright.sync_api import expect
 
-from .conftest import expect_message
+from .conftest import confirming, expect_message
 
 ACME = "acme@ymcs.example"
 ACME_HOTEL = "Acme Hotel Group"
@@ -39,13 +39,7 @@ def test_write_see_a_line_error_fix_save_and_push(page_as):
     expect(page.locator(".cfg-error-note")).to_have_count(0)
     assert page.evaluate("() => window.templateEditor.getValue()") == (
         "#!version:1.0.0.1\naccount.1.label = {{mac}}\nfeatures.dnd.enable = 1\n")
-    questions = []
-
-    def answer(dialog):
-        questions.append(dialog.message)
-        dialog.accept()
-
-    page.on("dialog", answer)
+    questions = confirming(page)  # the portal's confirmation modal, answered OK
     page.locator("#template-save-push").click()
     expect(page.locator("#executed-task")).to_be_visible()
     assert questions == [f"Sure to push the configuration to all devices of {ACME_HOTEL}?"]

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from app.core.show import format_mac
 from app.device_ops import auth
 from app.device_ops.simulator.fleet import SimulatedPhone, serve_connection_requests
 from app.extensions import db
@@ -60,12 +61,12 @@ def test_a_connected_phone_is_online_and_answers_a_command_from_the_browser(live
                                                                            page_as, phone):
     page = page_as(ACME)
     page.goto(f"/devicemodelview/list/?q={phone.mac}")
-    row = page.locator(".ymcs-list tbody tr").filter(has_text=phone.mac)
+    row = page.locator(".ymcs-list tbody tr").filter(has_text=format_mac(phone.mac))
     expect(row).to_have_count(1)
     expect(row).to_contain_text("Online")
     expect(row).to_contain_text("SIP-T54W")
-    row.get_by_role("link", name=phone.mac).click()
-    expect(page.locator("#device-details h4")).to_contain_text(phone.mac)
+    row.get_by_role("link", name=format_mac(phone.mac)).click()
+    expect(page.locator("#device-details h4")).to_contain_text(format_mac(phone.mac))
     expect(page.locator("#usage-chart svg polyline.ymcs-cpu")).to_have_count(1)
 
     page.locator("#tab-link-get_parameters").click()

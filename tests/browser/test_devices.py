@@ -13,10 +13,11 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from app.core.show import format_mac
 from app.extensions import db
 from app.models import Device, DeviceCommand, DeviceSample, Enterprise, utcnow
 
-from .conftest import expect_message
+from .conftest import confirm_modal, expect_message
 
 ACME = "acme@ymcs.example"
 ACME_HOTEL = "Acme Hotel Group"
@@ -69,7 +70,7 @@ def _column(page, heading):
 
 def _open_device(page, mac, device_id):
     page.goto(f"/devicemodelview/show/{device_id}")
-    expect(page.locator("#device-details h4")).to_contain_text(mac)
+    expect(page.locator("#device-details h4")).to_contain_text(f"Device {format_mac(mac)}")
 
 
 def test_filter_by_model_and_open_a_device_with_its_chart(live_server, page_as, device):
@@ -93,11 +94,12 @@ def test_filter_by_model_and_open_a_device_with_its_chart(live_server, page_as, 
     page.locator("#model-filter").select_option(MODEL)
     page.locator("form[role=search] button[type=submit]").click()
     page.wait_for_url(f"**model={MODEL}**")
-    expect(rows.filter(has_text=mac)).to_have_count(1)
+    shown = format_mac(mac)  # the list writes MACs with separators
+    expect(rows.filter(has_text=shown)).to_have_count(1)
     assert set(_column(page, "Model")) == {MODEL}
 
-    rows.filter(has_text=mac).get_by_role("link", name=mac).click()
-    expect(page.locator("#device-details h4")).to_contain_text(mac)
+    rows.filter(has_text=shown).get_by_role("link", name=shown).click()
+    expect(page.locator("#device-details h4")).to_contain_text(shown)  # as the list wrote it
     chart = page.locator("#usage-chart svg")
     expect(chart).to_be_visible()
     expect(chart.locator("polyline.ymcs-cpu")).to_have_count(1)
@@ -116,7 +118,7 @@ def test_enterprise_filter_searches_as_you_type(page_as, device):
     page.locator(".select2-results").get_by_role("option", name=ACME_HOTEL, exact=True).click()
     page.locator("form[role=search] button[type=submit]").click()
     page.wait_for_url("**enterprise=**")
-    expect(page.locator(".ymcs-list tbody tr").filter(has_text=mac)).to_have_count(1)
+    expect(page.locator(".ymcs-list tbody tr").filter(has_text=format_mac(mac))).to_have_count(1)
     assert set(_column(page, "Enterprise")) == {ACME_HOTEL}
 
 
@@ -146,21 +148,14 @@ def test_reboot_asks_first(live_server, page_as, device):
     page.locator("#reboot-connect-now").uncheck()
 
     messages = []
-
-    def answer(accept):
-        def _answer(dialog):
-            messages.append(dialog.message)
-            dialog.accept() if accept else dialog.dismiss()
-        return _answer
-
-    page.once("dialog", answer(False))
     button.click()
+    messages.append(confirm_modal(page, accept=False)[0])
     expect(page.locator("#no-commands")).to_be_visible()
     assert messages and "Reboot this device?" in messages[0]
     assert _commands(live_server, device_id) == []
 
-    page.once("dialog", answer(True))
     button.click()
+    messages.append(confirm_modal(page)[0])
     expect(page.locator("#command-history tbody tr").first).to_contain_text("Reboot")
     assert len(messages) == 2
     assert _commands(live_server, device_id) == [("reboot", "queued")]
@@ -202,21 +197,22 @@ def test_add_a_device_by_mac_then_remove_it_after_confirming(live_server, page_a
     page.locator(".select2-results").get_by_role("option", name=ACME_HOTEL, exact=True).click()
     page.locator("#register-mac").fill(":".join(mac[i:i + 2] for i in range(0, 12, 2)).upper())
     page.locator("#register-save").click()
-    expect_message(page, "success", f"{mac} is registered to {ACME_HOTEL}")
-    expect(page.locator("#device-details h4")).to_contain_text(mac)
+    shown = format_mac(mac)  # as people write it, whatever was typed
+    expect_message(page, "success", f"{shown} is registered to {ACME_HOTEL}")
+    expect(page.locator("#device-details h4")).to_contain_text(f"Device {shown}")
     expect(page.locator("#device-status")).to_have_text("Offline")
 
-    page.once("dialog", lambda dialog: dialog.dismiss())
     page.locator("#device-remove button").click()
-    expect(page.locator("#device-details h4")).to_contain_text(mac)
+    confirm_modal(page, accept=False)
+    expect(page.locator("#device-details h4")).to_contain_text(shown)
     with live_server.app.app_context():  # dismissed: still registered
         assert db.session.execute(select(Device).where(Device.mac == mac)).first() is not None
         db.session.remove()
 
-    page.once("dialog", lambda dialog: dialog.accept())
     page.locator("#device-remove button").click()
+    confirm_modal(page)
     page.wait_for_url("**/devicemodelview/list/**")
-    expect_message(page, "success", f"{mac} was removed.")
+    expect_message(page, "success", f"{shown} was removed.")
     with live_server.app.app_context():
         assert db.session.execute(select(Device).where(Device.mac == mac)).first() is None
         db.session.remove()

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import OutboxMessage
 
-from .conftest import expect_message, login_through_form
+from .conftest import add_button, confirm_modal, expect_message, login_through_form
 
 ACME = "acme@ymcs.example"
 ADMIN = "admin@ymcs.example"
@@ -42,7 +42,7 @@ def test_a_finance_sub_account_made_in_the_browser_sees_only_its_enterprise(
     master.get_by_role("link", name="System Management").click()
     master.get_by_role("link", name="Sub account management").click()
     expect(master.locator("h4", has_text="Sub account management")).to_be_visible()
-    master.get_by_role("link", name="Add").click()
+    add_button(master).click()
     master.locator("#email").fill(email)
     master.locator("#first_name").fill("Fiona")
     master.locator("#last_name").fill("Finance")
@@ -53,6 +53,7 @@ def test_a_finance_sub_account_made_in_the_browser_sees_only_its_enterprise(
     row = master.locator("tr", has_text=email)
     expect(row).to_contain_text("Finance")
     expect(row).to_contain_text(KAIXIN)
+    expect(row.locator(".ymcs-badge.label-success")).to_have_text("Active")  # a green badge
 
     # the new account signs in with the mailed password and must choose its own first
     sub = _contexts().new_page()
@@ -78,8 +79,9 @@ def test_a_finance_sub_account_made_in_the_browser_sees_only_its_enterprise(
 
     # the master resets its password (a new one is mailed; its session ends) ...
     master.goto("/subaccountmodelview/list/")
-    master.once("dialog", lambda dialog: dialog.accept())
+    master.locator("tr", has_text=email).locator(".ymcs-actions-toggle").click()
     master.locator("tr", has_text=email).get_by_role("button", name="Reset password").click()
+    confirm_modal(master)
     expect_message(master, "success", f"A new password was mailed to {email}")
     sub.goto("/ordermodelview/list/")
     expect(sub).to_have_url(re.compile(r"/login/"))
@@ -87,9 +89,10 @@ def test_a_finance_sub_account_made_in_the_browser_sees_only_its_enterprise(
     expect(sub.locator("#forced-change")).to_be_visible()
 
     # ... and deletes it, confirming; its open session ends at its next request
-    master.once("dialog", lambda dialog: dialog.accept())
+    master.locator("tr", has_text=email).locator(".ymcs-actions-toggle").click()
     master.locator("tr", has_text=email).get_by_role("button", name="Delete").click()
-    expect_message(master, "success", "Deleted: 1.")
+    confirm_modal(master)
+    expect_message(master, "success", f"Deleted sub accounts: {email}.")
     expect(master.locator("tbody")).not_to_contain_text(email)
     sub.goto("/ordermodelview/list/")
     expect(sub).to_have_url(re.compile(r"/login/"))
@@ -141,3 +144,114 @@ def test_feedback_and_the_admins_mail_outbox(page_as):
     admin.locator('input[name="q"]').fill(ACME)
     admin.get_by_role("button", name="Search").click()
     expect(admin.locator("tbody")).to_contain_text(f"YMCS: your feedback: {subject}")
+
+
+def _choose_channel(page, text):
+    page.locator("#channel + .select2 .select2-selection").click()
+    page.locator(".select2-search__field").fill(text)
+    page.locator(".select2-results").get_by_role("option").filter(has_text=text).first.click()
+
+
+def test_the_admin_adds_a_sub_account_for_a_channel_and_the_master_edits_it(page_as):
+    email = f"ops-{uuid.uuid4().hex[:6]}@acme.example"
+    admin = page_as(ADMIN)
+    admin.goto("/subaccountmodelview/list/")
+    add_button(admin).click()
+    _choose_channel(admin, "Acme Telecom")
+    admin.locator("#choose-channel").click()
+    expect(admin.locator("#sub-account-channel")).to_contain_text("Acme Telecom")
+    admin.locator("#email").fill(email)
+    admin.locator("#first_name").fill("Otto")
+    admin.get_by_label("Finance: orders and statements").check()
+    _choose_target(admin, KAIXIN)
+    admin.locator("#save-sub-account").click()
+    expect_message(admin, "success", f"The sub account {email} was added")
+
+    # Acme's master edits it: another feature, another enterprise
+    master = page_as(ACME)
+    master.goto("/subaccountmodelview/list/")
+    row = master.locator("tr", has_text=email)
+    expect(row).to_contain_text("Finance")
+    row.get_by_role("link", name="Edit").click()
+    expect(master.get_by_role("heading", name=f"Edit sub account {email}")).to_be_visible()
+    expect(master.locator("#first_name")).to_have_value("Otto")
+    master.get_by_label("Finance: orders and statements").uncheck()
+    master.get_by_label("Device operator: devices").check()
+    _choose_target(master, ACME_HOTEL)
+    master.locator("#save-sub-account").click()
+    expect_message(master, "success", f"The sub account {email} was saved.")
+    row = master.locator("tr", has_text=email)
+    expect(row).to_contain_text("Device operator")
+    expect(row).not_to_contain_text("Finance")
+    expect(row).to_contain_text(ACME_HOTEL)
+    expect(row).to_contain_text(KAIXIN)
+    # a refusal keeps the form with the reason: no feature at all
+    row.get_by_role("link", name="Edit").click()
+    master.get_by_label("Device operator: devices").uncheck()
+    master.locator("#save-sub-account").click()
+    expect_message(master, "danger", "Choose at least one feature.")
+
+
+def test_the_admin_resends_a_failed_mail(live_server, page_as):
+    from app.core.mail import enqueue_mail
+    from app.models import OutboxStatus
+
+    address = f"gone-{uuid.uuid4().hex[:6]}@kaixin.example"
+    app = live_server.app
+    with app.app_context():
+        message = enqueue_mail(db.session, address, "YMCS: your account", "Hello")
+        message.status, message.attempts = OutboxStatus.failed, 1
+        message.last_error = "550 5.1.1 No such user here"
+        db.session.commit()
+        db.session.remove()
+    admin = page_as(ADMIN)
+    admin.goto("/outboxmodelview/list/")
+    admin.locator('input[name="q"]').fill(address)
+    admin.get_by_role("button", name="Search").click()
+    row = admin.locator("tr", has_text=address)
+    expect(row.locator(".ymcs-badge.label-danger")).to_have_text("Failed")  # a red badge
+    expect(row).to_contain_text("550 5.1.1 No such user here")
+    row.get_by_role("button", name="Resend").click()
+    confirm_modal(admin)
+    expect_message(admin, "success", f"Mails to {address} queued again.")
+    row = admin.locator("tr", has_text=address)
+    expect(row.locator(".ymcs-badge.label-info")).to_have_text("Queued")
+    row.get_by_role("link", name="YMCS: your account").click()
+    expect(admin.locator("#outbox-status")).to_have_text("Queued")
+    expect(admin.locator("#outbox-status")).to_have_class(re.compile(r"\blabel-info\b"))
+    with app.app_context():
+        status = db.session.execute(select(OutboxMessage.status).where(
+            OutboxMessage.recipient == address)).scalar()
+        db.session.remove()
+    assert status == OutboxStatus.pending
+
+
+def test_every_system_page_in_chinese(page_as):
+    admin = page_as(ADMIN)
+    admin.goto("/lang/zh")
+    try:
+        admin.goto("/subaccountmodelview/list/")
+        expect(admin.locator("h4", has_text="子账号管理")).to_be_visible()
+        expect(admin.locator("thead")).to_contain_text("数据权限")
+        admin.goto("/subaccountmodelview/add")
+        expect(admin.locator("h4", has_text="添加子账号")).to_be_visible()
+        expect(admin.locator("label[for=channel]")).to_have_text("子账号所属渠道")
+        _choose_channel(admin, "Acme Telecom")
+        admin.locator("#choose-channel").click()
+        expect(admin.locator("legend", has_text="账号信息")).to_be_visible()
+        expect(admin.locator("legend", has_text="数据权限")).to_be_visible()
+        admin.goto("/subaccountmodelview/list/?q=finance%40acme")
+        admin.locator("tr", has_text="finance@acme.example").locator(
+            "a[href*='/subaccountmodelview/edit/']").click()
+        expect(admin.locator("h4", has_text="编辑子账号 finance@acme.example")).to_be_visible()
+        admin.goto("/operationlogmodelview/list/?op=login")
+        expect(admin.locator("h4", has_text="操作日志")).to_be_visible()
+        expect(admin.locator("tbody tr").first).to_contain_text("登录")
+        admin.locator("#feedback-link").click()
+        expect(admin.locator("h4", has_text="意见反馈")).to_be_visible()
+        expect(admin.locator("#send-feedback")).to_contain_text("发送")
+        admin.goto("/outboxmodelview/list/")
+        expect(admin.locator("h4", has_text="邮件发件箱")).to_be_visible()
+        expect(admin.locator("thead")).to_contain_text("收件人")
+    finally:
+        admin.goto("/lang/en")

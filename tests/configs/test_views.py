@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.configs import outcomes
 from app.configs.tables import ConfigPush, ConfigPushDevice, ConfigTemplate, PushStatus
+from app.core.show import format_mac
 from app.extensions import db
 from app.models import Device, DeviceCommand
 
@@ -111,6 +112,11 @@ def test_save_and_push_then_the_executed_task(db_session, tree, login):
     assert push.devices == 2 and push.created_by == tree.c_email
     page = c.get(response.headers["Location"]).get_data(as_text=True)
     assert "Pushed" in page and page.count('data-mac="') == 2
+    macs = db_session.execute(select(ConfigPushDevice.mac).where(
+        ConfigPushDevice.push_id == push.id)).scalars().all()
+    assert len(macs) == 2 and all(macs)
+    for mac in macs:  # each device's row writes its MAC separated
+        assert f"<td>{format_mac(mac)}</td>" in page and f"<td>{mac}</td>" not in page
     tasks = c.get("/executedtask/list/?q=Pushed").get_data(as_text=True)
     assert f'data-id="{push.id}"' in tasks
     # the enterprise's own admin sees it, with its own rows

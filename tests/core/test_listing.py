@@ -45,7 +45,9 @@ def fleet(app, tree):
 
 
 def _macs(page):
-    return re.findall(r'/devicemodelview/show/\d+">([0-9a-f]{12})<', page)
+    # listed with separators (00:15:65:…); compared bare, as stored
+    return [m.replace(":", "") for m in re.findall(
+        r'/devicemodelview/show/\d+">((?:[0-9a-f]{2}:){5}[0-9a-f]{2})<', page)]
 
 
 def _link(page, rel):

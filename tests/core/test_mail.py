@@ -9,7 +9,6 @@ import socket
 import threading
 import uuid
 
-import flask_migrate
 import pytest
 from sqlalchemy import delete, func, select
 
@@ -25,7 +24,7 @@ from app.extensions import db
 from app.models import OutboxMessage, OutboxStatus, utcnow
 
 from .. import conftest
-from ..conftest import create_test_database, make_app
+from ..conftest import create_test_database, make_app, migrate_and_sync
 from ..smtp import SmtpServer
 
 SENDER = "YMCS <no-reply@ymcs.example>"
@@ -44,8 +43,7 @@ def mail_app(tmp_path_factory, smtp_port):
     url, drop = create_test_database(tmp_path_factory.mktemp("mail"))
     app = make_app(url, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_port, MAIL_TIMEOUT=2,
                    MAIL_DEFAULT_SENDER=SENDER)
-    with app.app_context():
-        flask_migrate.upgrade()
+    migrate_and_sync(app)
     yield app
     with app.app_context():
         db.session.remove()

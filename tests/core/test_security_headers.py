@@ -73,3 +73,15 @@ def test_the_headers_reach_the_wire(app):
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+
+
+def test_static_files_are_kept_an_hour_and_pages_never(tree, login):
+    """Browsers keep the style sheets and scripts instead of asking again on every page; a
+    page with someone's data is not given a lifetime."""
+    client = login(tree.c_email, tree.password)
+    for path in ("/static/appbuilder/css/bootstrap.min.css", "/static/ymcs/forms.css"):
+        response = client.get(path)
+        assert response.status_code == 200
+        assert "max-age=3600" in response.headers["Cache-Control"], path
+    page = client.get("/channelmodelview/list/")
+    assert page.status_code == 200 and "max-age" not in page.headers.get("Cache-Control", "")

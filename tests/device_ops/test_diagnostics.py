@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from app.core.mail import send_due_mail
+from app.core.show import format_mac
 from app.device_ops import commands, diagnostics_files, vendor_map
 from app.device_ops.diagnostics_models import DeviceDiagnostics, DiagnosisRequest
 from app.device_ops.simulator import vendor as sim_vendor
@@ -123,6 +124,7 @@ def test_the_page_opens_from_the_device_page_and_lists_every_tool(vc):
     show = client.get(f"/devicemodelview/show/{phone.device_id}").get_data(as_text=True)
     assert f'href="/diagnostics/{phone.device_id}"' in show and "Diagnose" in show
     page = page_of(client, phone.device_id)
+    assert f"Device diagnostics: {format_mac(phone.mac)}" in page  # separated, as listed
     for title in ("Diagnosing the Network", "Export System Log", "Export Config File",
                   "CPU and Memory Status", "Log Settings", "Backup Logs", "Packet Capture",
                   "Screenshot", "Recordings", "Diagnosis Assistance", "End diagnosis"):
@@ -183,14 +185,18 @@ def test_exports_screenshot_capture_and_recordings_come_back_as_checked_files(vc
 
     html = run_tool(client, did, "capture", {"action": "start", "interface": "LAN",
                                              "type": "SIP"}, phone)
-    assert "Capturing" in html
+    assert 'data-state="capturing"' in html  # what the device answered, read after Start
     assert phone.value(vendor_map.PARAMETERS["capture.state"].path) == "Start"
     assert phone.value(vendor_map.PARAMETERS["capture.type"].path) == "SIP"
     html = run_tool(client, did, "capture", {"action": "stop"}, phone)
-    assert "Not capturing" in html
+    assert 'data-state="stopped"' in html and "Not capturing" in html
     capture = client.get(file_url(html))
     assert capture.data[:4] == b"\xd4\xc3\xb2\xa1"
     assert ".pcap" in capture.headers["Content-Disposition"]
+    # started on the device itself: the page shows the device's state once asked
+    phone.model.set_local(vendor_map.PARAMETERS["capture.status"].path, "Capturing")
+    html = run_tool(client, did, "capture", {"action": "read"}, phone)
+    assert 'data-state="capturing"' in html and "Capture state read" in html
 
     run_tool(client, did, "recordings", {"action": "switch", "auto_upload": "1"}, phone)
     assert phone.value(vendor_map.PARAMETERS["recording.auto_upload"].path) == "1"
@@ -289,10 +295,11 @@ def test_log_settings_are_off_for_a_phone_and_for_old_firmware(sim, login, app):
 def test_backup_logs_daily_job_keeps_seven_days_and_downloads_as_one_zip(vc, app):
     phone, client = vc
     did = phone.device_id
-    r = client.post(f"/diagnostics/{did}/run/log_settings",
-                    data={"section": "data_backup", "log_backup": "1"})
-    assert r.status_code == 302
+    html = run_tool(client, did, "log_settings", {"section": "data_backup", "log_backup": "1"},
+                    phone)
     assert db_read(app, lambda s: s.get(DeviceDiagnostics, did).log_backup)
+    assert 'data-status="done"' in html  # the device has the switch too (vendor_map)
+    assert phone.value(vendor_map.PARAMETERS["log.data_backup"].path) == "1"
     # the daily job asks the device (once a day however often it runs)
     assert db_read(app, diagnostics_files.queue_daily_backups) >= 1
     assert db_read(app, diagnostics_files.queue_daily_backups) == 0

@@ -35,21 +35,6 @@ def test_the_exported_level_is_the_smaller_of_module_and_channel_level():
     assert diagnostics.exported_level("x", "3") is None
 
 
-@pytest.mark.parametrize("model, firmware, reason", [
-    ("VC800", "63.32.0.35", None),
-    ("VC500", "63.40.0.1", None),
-    ("MeetingEye 600", "118.32.0.40", None),
-    ("VC800", "63.32.0.34", diagnostics.OLD_FIRMWARE),
-    ("VC800", "63.31.9.99", diagnostics.OLD_FIRMWARE),
-    ("VC800", "garbage", diagnostics.OLD_FIRMWARE),
-    ("SIP-T54W", "96.86.0.70", diagnostics.NOT_VIDEO),
-    ("", "", diagnostics.NOT_VIDEO),
-])
-def test_log_settings_are_for_video_systems_from_xx_32_0_35(model, firmware, reason):
-    refusal = diagnostics.log_settings_refusal(SimpleNamespace(model=model, firmware=firmware))
-    assert (refusal[0] if refusal else None) == reason
-
-
 def _names(values):
     return {vendor_map.key_of(n): v for n, v, _t in values}
 
@@ -241,3 +226,32 @@ def test_the_daily_backup_job_is_registered_and_a_removed_device_leaves_no_rows(
     inventory.remove_device(db_session, device.id)
     db_session.commit()
     assert db_session.get(DeviceDiagnostics, device.id) is None
+
+
+def test_the_capture_state_is_the_device_s_answer():
+    name = vendor_map.name("Device", "capture.status")
+    assert diagnostics.capture_status({name: "Capturing"}, "Device") == diagnostics.CAPTURING
+    assert diagnostics.capture_status({name: "Stopped"}, "Device") == diagnostics.NOT_CAPTURING
+    assert diagnostics.capture_status({name: "None"}, "Device") == diagnostics.NOT_CAPTURING
+    assert diagnostics.capture_status({}, "Device") is None  # not read: unknown, not guessed
+    assert diagnostics.capture_status({name: "Error"}, "Device") is None
+    # what was asked (State) says nothing of what is
+    assert diagnostics.capture_status({vendor_map.name("Device", "capture.state"): "Start"},
+                                      "Device") is None
+    assert diagnostics.tool_of("get_parameters", {"names": [name]}) == "capture"
+
+
+def test_the_simulated_phone_captures_when_asked_and_says_so():
+    from app.device_ops.simulator.model import CwmpFault
+    from app.device_ops.simulator.phone import SimulatedPhone
+
+    phone = SimulatedPhone("http://127.0.0.1:9/acs", "001565000abc", model="VC800")
+    state, status = (phone.model.name(vendor_map.PARAMETERS[k].path)
+                     for k in ("capture.state", "capture.status"))
+    assert phone.value(status) == "None"  # never started
+    phone.model.set_values([(state, "Start", "xsd:string")], "k1")
+    assert phone.value(status) == "Capturing"
+    phone.model.set_values([(state, "Stop", "xsd:string")], "k2")
+    assert phone.value(status) == "Stopped"
+    with pytest.raises(CwmpFault):  # read-only: the ACS asks through State
+        phone.model.set_values([(status, "Capturing", "xsd:string")], "k3")

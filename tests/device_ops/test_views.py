@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from app.accounts import roles
+from app.core.show import format_mac
 from app.device_ops import auth
 from app.extensions import db
 from app.models import (
@@ -74,14 +75,16 @@ def _cells(page, mac):
     head = re.search(r"<thead>(.*?)</thead>", page, re.S).group(1)
     headings = [re.sub(r"<.*?>", "", h).strip() for h in re.findall(r"<th.*?>(.*?)</th>", head,
                                                                      re.S)][:-1]
-    row = re.search(rf">{mac}</a></td>(.*?)<td class=\"text-nowrap\">", page, re.S)
+    shown = format_mac(mac)  # listed with separators
+    row = re.search(rf">{shown}</a></td>(.*?)<td class=\"text-nowrap\">", page, re.S)
     assert row, f"{mac} is not listed"
     return dict(zip(headings, [mac, *re.findall(r"<td>(.*?)</td>", row.group(1), re.S)],
                     strict=True))
 
 
 def _listed(page):
-    return set(re.findall(r'/devicemodelview/show/\d+">([0-9a-f]{12})<', page))
+    return {m.replace(":", "") for m in re.findall(
+        r'/devicemodelview/show/\d+">((?:[0-9a-f]{2}:){5}[0-9a-f]{2})<', page)}
 
 
 def _commands(app, device_id):
@@ -128,7 +131,7 @@ def test_each_level_sees_what_is_just_below_it(app, login, devs):
     page = login(t.c_email, t.password).get(url).get_data(as_text=True)
     row = _cells(page, e_mac)
     assert row[VIA] == f"{p}-E" and row["Enterprise"] == f"{p}-E"
-    assert row["Model"] == t.model and row["Status"] == "Online"
+    assert row["Model"] == t.model and re.sub(r"<.*?>", "", row["Status"]) == "Online"
     assert row["Firmware"] == "96.86.0.70" and row["IP Address"] == "10.1.2.3"
     # A's sub-account (granted B's subtree) sees it from A's place in the tree
     page = login(t.sub_email, t.password).get(url).get_data(as_text=True)
@@ -261,7 +264,10 @@ def test_device_page_shows_identity_parameters_and_never_the_cr_password(app, lo
                  result=json.dumps({"values": {password: "cr-secret-never-shown"}}))
     page = login(t.c_email, t.password).get(f"/devicemodelview/show/{t.d_e}").get_data(
         as_text=True)
-    for text in (_mac(app, t.d_e), "Yealink", "001565", "SIP-T54W", "SN-E-1", "96.86.0.70",
+    shown = format_mac(_mac(app, t.d_e))  # the heading and the identity say it separated
+    assert re.search(rf"<h4[^>]*>\s*Device {shown}\s", page)
+    assert f"<td>{shown}</td>" in page
+    for text in ("Yealink", "001565", "SIP-T54W", "SN-E-1", "96.86.0.70",
                  f"{t.prefix}-E", "every 900 seconds", "Device.DeviceInfo.SoftwareVersion"):
         assert text in page, text
     assert 'id="device-cr-url">No<' in page

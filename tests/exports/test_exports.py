@@ -30,6 +30,7 @@ from app.models import (
 )
 from app.orders import exports as order_exports
 from app.orders.queries import ORDERS, STATEMENTS, OrderCriteria
+from app.orders.rules import last_day_of_service
 from app.tenancy import rules as tenants
 
 from ..conftest import database_kind, ids_of
@@ -252,7 +253,8 @@ def test_order_export_has_every_order_column(app, db_session, shop, mtree, store
     assert values[:9] == [order_id, T0, shop.name, f"{mtree.prefix}-C", "=cmd|' /C calc'!A0",
                           package.name, 2, 8, 6]
     assert values[9].date() == D0 and sheet["J2"].is_date
-    assert values[10].date() == order.expires_on and sheet["K2"].is_date  # as the list shows
+    # the last day of service, as the list shows it
+    assert values[10].date() == last_day_of_service(order.expires_on) and sheet["K2"].is_date
     assert values[11] == "Not yet effective"
     assert sheet["E2"].data_type == "s" and sheet["E2"].quotePrefix
 
@@ -588,5 +590,7 @@ def test_leaving_early_ends_the_reader(app, db_session, shop):
     sheet = order_exports.export_sheet(STATEMENTS, OrderCriteria(), shop.principal, "en")
     with export_reader.rows_read_aside(db.engine, sheet.query, batch=5) as rows:
         assert next(iter(rows))
-        assert len(_reader_children()) == 1
+        # One reader at most: with 30 short rows it may already have written them all into
+        # the pipe and ended (CI saw 0 once); what matters is that none is left behind.
+        assert len(_reader_children()) <= 1
     assert _reader_children() == []

@@ -125,9 +125,12 @@ def test_order_time_range_includes_its_whole_end_day(db_session, listed):
 
 
 def test_expiry_range(db_session, listed):
-    # e1 runs out on 2030-04-01, er on 2032-03-01
+    # e1 runs out on 2030-04-01 (its last day of service, the date the list shows, is
+    # 2030-03-31), er on 2032-03-01: the range is of the dates the list shows.
+    assert found(db_session, listed, "a", {"expires_from": "2030-03-31",
+                                           "expires_to": "2030-03-31"}) == ["e1"]
     assert found(db_session, listed, "a", {"expires_from": "2030-04-01",
-                                           "expires_to": "2030-04-01"}) == ["e1"]
+                                           "expires_to": "2030-04-01"}) == []
     assert found(db_session, listed, "a", {"expires_from": "2031-06-01"}) == ["er"]
 
 

@@ -284,7 +284,8 @@ def test_status_and_date_filters(login, orders_tree):
 
     assert ids("status=pending") == {t.e_order}
     assert ids("status=effective") == {t.effective}
-    day = (_days(-5) + relativedelta(years=1)).isoformat()  # it runs for 12 months
+    # it runs for 12 months: the list shows (and searches) its last day of service
+    day = (_days(-5) + relativedelta(years=1, days=-1)).isoformat()
     assert ids(f"expires_from={day}&expires_to={day}") == {t.effective}
     assert ids(f"ordered_from={TODAY.isoformat()}") == {t.e_order, t.effective}
     assert ids("ordered_to=2000-01-01") == set()

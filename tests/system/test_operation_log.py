@@ -3,6 +3,7 @@ scope (another tree's rows never show), read-only, and the retention job."""
 
 import datetime
 
+import pytest
 from sqlalchemy import func, insert, select
 
 from app.extensions import db
@@ -136,23 +137,59 @@ def test_the_pruning_job_is_registered(app):
     assert "prune_operation_log" in job_registry(app)
 
 
-def test_both_scope_plans_give_the_same_rows(app, tree):
-    """The list reads a small tenant through its indexes and a big one by walking the ids:
-    the same rows either way."""
+@pytest.mark.parametrize("plan", ["streams", "id lists", "scope tested"])
+def test_every_page_plan_gives_the_rows_in_order(app, tree, plan, monkeypatch):
+    """app/system/oplog_page.py reads a page as index streams per tenant (few tenants), as
+    the tenants' id lists (many, with few rows) or with the scope tested on the rows walked
+    (many rows): every plan gives exactly the rows of the scope and criteria, newest first,
+    page after page, forwards and backwards."""
     from app.core import scope
+    from app.core.listing import like_pattern
     from app.models import Account
+    from app.system import oplog_page
+    from app.system.queries import LogCriteria, apply_log_criteria
 
-    _insert(app, [_row(tree, path="/plans/a"), _row(tree, channel_id=None, enterprise_id=tree.E,
-                                                   path="/plans/e"),
-                  _row(tree, channel_id=tree.S, path="/plans/s")])
+    if plan != "streams":
+        monkeypatch.setattr(oplog_page, "MAX_STREAMS", 0)
+    big = plan == "scope tested"
+    ops = ["YmcsAuthDBView.login", "AuthDBView.login", "EnterpriseModelView.add"]
+    tenants = [dict(channel_id=c, enterprise_id=None) for c in (tree.A, tree.B, tree.C, tree.S)]
+    tenants += [dict(channel_id=None, enterprise_id=e) for e in (tree.E, tree.EB, tree.SE)]
+    _insert(app, [_row(tree, username=f"u{n % 4}@plans.test", operation=ops[n % 3],
+                       result="failure" if n % 5 == 0 else "success", path=f"/plans/{n}",
+                       **tenants[n % len(tenants)]) for n in range(70)])
+    # (criteria, login prefix): only this test's rows (the admin sees every test's)
+    every = "/plans/"
+    cases = [(LogCriteria(path=every), ""), (LogCriteria(path=every, op="login"), ""),
+             (LogCriteria(path=every, result="failure"), ""),
+             (LogCriteria(path=every, user="u1@plans.test"), ""),
+             (LogCriteria(path=every, op="login", result="failure"), ""),
+             (LogCriteria(path=every), "u2@"), (LogCriteria(path="/plans/1"), ""),
+             # (an end today would meet the row another test dates 40 days ahead, out of the
+             # time order the log is written in, which the id range of a time range trusts)
+             (LogCriteria(path=every, start=utcnow().date(),
+                          end=utcnow().date() + datetime.timedelta(days=400), op="login"),
+              "u")]
     with app.app_context():
+        session = db.session
         for who in (tree.a, tree.b, tree.sub, tree.s, tree.ent, tree.admin):
-            principal = scope.principal_of(db.session.get(Account, who))
-            query = select(OperationLog.id)
-            walked = set(db.session.execute(
-                scope.visible_operation_logs(query, principal)).scalars())
-            indexed = set(db.session.execute(
-                scope.visible_operation_logs_by_tenant(query, principal)).scalars())
-            listed = set(db.session.execute(scope.visible_operation_logs_listed(
-                db.session, query, principal)).scalars())
-            assert walked == indexed == listed
+            principal = scope.principal_of(session.get(Account, who))
+            for criteria, q in cases:
+                expected = scope.visible_operation_logs(select(OperationLog.id), principal)
+                expected = apply_log_criteria(expected, criteria)
+                if q:
+                    expected = expected.where(OperationLog.username.like(like_pattern(q)))
+                expected = list(session.execute(expected.order_by(
+                    OperationLog.id.desc())).scalars())
+                for descending in (True, False):
+                    walked, cursor = [], None
+                    while True:
+                        ids = oplog_page.page_ids(session, principal, criteria, q, cursor,
+                                                  descending, 4, lambda: big)
+                        assert len(ids) <= 5 and ids == sorted(ids, reverse=descending)
+                        walked += ids[:4]
+                        if len(ids) <= 4:
+                            break
+                        cursor = ids[3]
+                    assert walked == (expected if descending else expected[::-1]), (
+                        who, criteria, q)

@@ -83,3 +83,26 @@ def test_the_data_permission_tree_lists_the_subtree_in_order(db_session, tree):
         < ids.index(("e", tree.E))
     depth = {(kind, pk): d for kind, pk, d in shown}
     assert depth[("c", tree.B)] == 0 and depth[("c", tree.C)] == 1 and depth[("e", tree.E)] == 2
+
+
+def test_the_admin_adds_for_a_channel_within_its_master_and_subtree(db_session, fresh_tree):
+    t = fresh_tree
+    admin = _principal(db_session, t.admin)
+    with pytest.raises(rules.SubAccountError) as refused:
+        rules.channel_for_new_sub_account(db_session, admin, None)
+    assert refused.value.template == rules.NO_CHANNEL
+    with pytest.raises(rules.SubAccountError):
+        rules.channel_for_new_sub_account(db_session, admin, str(2**40))
+    assert rules.channel_for_new_sub_account(db_session, admin, str(t.S)) == t.S
+    # a master's own channel, whatever it names
+    master = _principal(db_session, t.a)
+    assert rules.channel_for_new_sub_account(db_session, master, str(t.S)) == t.A
+    with pytest.raises(rules.SubAccountError):
+        rules.channel_for_new_sub_account(db_session, _principal(db_session, t.sub), t.A)
+    # bounded by the channel's master: S's holds Finance only
+    db_session.get(Account, t.s).roles = [_role(db_session, roles.CHANNEL_FINANCE)]
+    db_session.flush()
+    assert [r.name for r in rules.assignable_roles(db_session, admin, t.S)] == [
+        roles.CHANNEL_FINANCE]
+    assert [r.name for r in rules.assignable_roles(db_session, admin, None)] == list(
+        rules.SUB_ACCOUNT_ROLES)

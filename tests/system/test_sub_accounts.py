@@ -86,6 +86,8 @@ def test_master_adds_a_finance_sub_account_that_is_mailed_and_must_change_its_pa
     # the list shows it with its features and data permission
     page = master.get(LIST).get_data(as_text=True)
     assert account.email in page and "Finance" in page and f"{t.prefix}-E" in page
+    row = re.search(rf"<tr[^>]*>(?:(?!</tr>).)*{re.escape(account.email)}.*?</tr>", page, re.S)
+    assert '<span class="label label-success ymcs-badge">Active</span>' in row.group(0)
 
 
 def test_the_form_offers_only_the_own_subtree(app, tree, login):
@@ -212,12 +214,94 @@ def test_delete_several_with_the_bulk_action(app, fresh_tree, login):
         "action": "delete", "rowid": [str(one.id), str(two.id)]})
     assert response.status_code == 302
     assert _account(app, one.email) is None and _account(app, two.email) is None
+    said = re.search(r"Deleted sub accounts: ([^<]*)\.", master.get(LIST).get_data(
+        as_text=True))
+    assert said and sorted(said.group(1).split(", ")) == sorted([one.email, two.email])
 
 
-def test_platform_admin_sees_and_edits_sub_accounts_but_adds_none(app, fresh_tree, login):
+def test_delete_one_names_it_and_status_is_a_badge(app, fresh_tree, login):
+    t = fresh_tree
+    master = login(t.a_email, t.password)
+    account = _add(app, t, master)
+    shown = master.get(f"/subaccountmodelview/show/{account.id}").get_data(as_text=True)
+    assert '<span class="label label-success ymcs-badge">Active</span>' in shown
+    with app.app_context():
+        db.session.get(Account, account.id).active = False
+        db.session.commit()
+    page = master.get(LIST, query_string={"q": account.email}).get_data(as_text=True)
+    assert '<span class="label label-default ymcs-badge">Inactive</span>' in page
+    shown = master.get(f"/subaccountmodelview/show/{account.id}").get_data(as_text=True)
+    assert '<span class="label label-default ymcs-badge">Inactive</span>' in shown
+    assert master.post(f"/subaccountmodelview/delete/{account.id}").status_code == 302
+    assert f"Deleted sub accounts: {account.email}." in master.get(LIST).get_data(
+        as_text=True)
+
+
+def test_platform_admin_sees_and_edits_sub_accounts(app, fresh_tree, login):
     t = fresh_tree
     admin = login(t.admin_email, t.password)
     assert t.sub_email in admin.get(f"{LIST}?q=sub%40{t.prefix}").get_data(as_text=True)
     page = admin.get(f"/subaccountmodelview/edit/{t.sub}").get_data(as_text=True)
     assert f'value="c:{t.B}"' in page and f'value="e:{t.SE}"' not in page
-    assert admin.get("/subaccountmodelview/add").status_code == 403
+
+
+def test_platform_admin_adds_a_sub_account_for_a_chosen_channel(app, fresh_tree, login):
+    """Spec chapter 9: a sub account logs into YMCS for channel; the admin makes one for a
+    channel it picks first, bounded by that channel's master and subtree."""
+    t = fresh_tree
+    admin = login(t.admin_email, t.password)
+    chooser = admin.get("/subaccountmodelview/add").get_data(as_text=True)
+    assert f'<option value="{t.A}">' in chooser and f'<option value="{t.S}">' in chooser
+    page = admin.get(f"/subaccountmodelview/add?channel={t.A}").get_data(as_text=True)
+    assert f'value="e:{t.E}"' in page and f'value="e:{t.SE}"' not in page
+    email = _new_email(t)
+    response = admin.post(f"/subaccountmodelview/add?channel={t.A}", data=_form(
+        email, [_role_id(app, roles.CHANNEL_FINANCE)], [f"e:{t.E}"], channel=str(t.A)))
+    assert response.status_code == 302, _errors(response)
+    account = _account(app, email)
+    assert account.kind == AccountKind.channel_sub and account.channel_id == t.A
+    assert _grants(app, account.id) == [(None, t.E)]
+    # A's master now manages it as its own
+    assert email in login(t.a_email, t.password).get(LIST).get_data(as_text=True)
+
+
+def test_platform_admin_refusals_when_adding(app, fresh_tree, login):
+    t = fresh_tree
+    with app.app_context():  # S's master holds Finance only: no more for S's sub accounts
+        master = db.session.get(Account, t.s)
+        master.roles = [db.session.execute(select(Role).where(
+            Role.name == roles.CHANNEL_FINANCE)).scalar_one()]
+        db.session.commit()
+    admin = login(t.admin_email, t.password)
+    finance = _role_id(app, roles.CHANNEL_FINANCE)
+    before = (_count(app, Account), _count(app, AccountGrant))
+    cases = [
+        ("2199023255552", [finance], [f"e:{t.E}"], "Choose the channel"),
+        ("abc", [finance], [f"e:{t.E}"], "Choose the channel"),
+        ("", [finance], [f"e:{t.E}"], "Choose the channel"),
+        (str(t.S), [finance], [f"e:{t.E}"], "only give enterprises and sub-channels"),
+        (str(t.S), [_role_id(app, roles.CHANNEL_ADMIN)], [f"e:{t.SE}"],
+         "a feature you do not hold"),
+        (str(t.A), [_role_id(app, roles.ADMIN)], [f"e:{t.E}"], "a feature you do not hold"),
+    ]
+    for channel, role_ids, targets, message in cases:
+        response = admin.post("/subaccountmodelview/add", data=_form(
+            _new_email(t), role_ids, targets, channel=channel))
+        assert response.status_code == 400, (channel, role_ids, targets)
+        assert message in response.get_data(as_text=True), (channel, message)
+    assert admin.get("/subaccountmodelview/add?channel=2199023255552").status_code == 400
+    # S's form offers Finance only
+    page = admin.get(f"/subaccountmodelview/add?channel={t.S}").get_data(as_text=True)
+    assert f'value="{finance}"' in page
+    assert f'value="{_role_id(app, roles.CHANNEL_ADMIN)}"' not in page
+    assert (_count(app, Account), _count(app, AccountGrant)) == before
+
+
+def test_a_master_cannot_add_to_another_channel_by_naming_it(app, fresh_tree, login):
+    t = fresh_tree
+    master = login(t.a_email, t.password)
+    email = _new_email(t)
+    response = master.post(f"/subaccountmodelview/add?channel={t.S}", data=_form(
+        email, [_role_id(app, roles.CHANNEL_FINANCE)], [f"e:{t.E}"], channel=str(t.S)))
+    assert response.status_code == 302, _errors(response)
+    assert _account(app, email).channel_id == t.A  # its own channel, whatever the form says

@@ -39,7 +39,8 @@ def test_adding_an_enterprise_with_another_trees_email_reads_like_a_malformed_on
     name = f"{tree.prefix}-probe"
     answers = [_field_errors(browser.post("/enterprisemodelview/add", data={
         "name": name, "channel": str(tree.A), "permission_type": "device_management",
-        "has_master_admin": "y", "email": email.upper()}))
+        "has_master_admin": "y", "email": email.upper(), "country": "CN",
+        "contact": "Li"}))
         for email in [*_other_tree(tree), MALFORMED]]
     assert answers == [[EMAIL_REFUSED]] * 3
     assert _count(app, Enterprise, name=name) == 0
@@ -50,7 +51,7 @@ def test_adding_a_sub_channel_with_another_trees_email_reads_like_a_malformed_on
     browser = login(tree.a_email, tree.password)
     name = f"{tree.prefix}-probe"
     answers = [_field_errors(browser.post("/channelmodelview/add", data={
-        "name": name, "email": email, "contact": "x"}))
+        "name": name, "email": email, "contact": "x", "country": "CN"}))
         for email in [*_other_tree(tree), MALFORMED]]
     assert answers == [[EMAIL_REFUSED]] * 3
     assert _count(app, Channel, name=name) == 0
@@ -59,7 +60,7 @@ def test_adding_a_sub_channel_with_another_trees_email_reads_like_a_malformed_on
 def test_editing_to_another_trees_email_reads_like_a_malformed_one(app, tree, login):
     browser = login(tree.c_email, tree.password)
     answers = [_field_errors(browser.post(f"/enterprisemodelview/edit/{tree.ER}", data={
-        "name": f"{tree.prefix}-ER", "email": email, "contact": "x"}))
+        "name": f"{tree.prefix}-ER", "email": email, "contact": "x", "country": "CN"}))
         for email in [*_other_tree(tree), MALFORMED]]
     assert answers == [[EMAIL_REFUSED]] * 3
     with app.app_context():
@@ -70,5 +71,6 @@ def test_the_platform_administrator_is_told_the_address_is_taken(app, tree, logi
     browser = login(tree.admin_email, tree.password)
     errors = _field_errors(browser.post("/enterprisemodelview/add", data={
         "name": f"{tree.prefix}-probe", "channel": str(tree.A),
-        "permission_type": "device_management", "email": tree.s_email}))
+        "permission_type": "device_management", "email": tree.s_email, "country": "CN",
+        "contact": "Li"}))
     assert errors == [f"The email {tree.s_email} is already registered."]

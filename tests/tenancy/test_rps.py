@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.core import scope
+from app.core.show import format_mac
 from app.extensions import db
 from app.models import (
     Account,
@@ -229,10 +230,15 @@ def test_rps_admin_adds_edits_and_removes_its_device(app, rt, login):
         mac, unique_url="https://dm.example.com/p/1", ip="192.0.2.44"))
     assert response.status_code == 302
     device = _device(app, mac=mac.replace(":", "").lower())
+    shown = format_mac(device.mac)  # "02:fe:…": as people read a MAC, not 12 bare digits
     assert device.enterprise_id == rt.R and device.ip == "192.0.2.44"
     assert device.unique_url == "https://dm.example.com/p/1"
     listing = browser.get(f"{URL}/list/?q={mac[:8]}").get_data(as_text=True)
-    assert device.mac in listing and f"{rt.prefix}-R<" in listing
+    assert f"RPS device {shown} added." in listing
+    assert f">{shown}<" in listing and f"{rt.prefix}-R<" in listing
+    assert device.mac not in listing.replace(f'value="{mac[:8]}"', "")  # never bare
+    details = browser.get(f"{URL}/show/{device.id}").get_data(as_text=True)
+    assert shown in details and device.mac not in details
 
     response = browser.post(f"{URL}/edit/{device.id}", data=_form(
         device.mac, server_url="https://other.example.com/", ip=""))
@@ -242,6 +248,7 @@ def test_rps_admin_adds_edits_and_removes_its_device(app, rt, login):
 
     assert browser.post(f"{URL}/delete/{device.id}").status_code == 302
     assert _device(app, id=device.id) is None
+    assert f"RPS device {shown} deleted." in browser.get(f"{URL}/list/").get_data(as_text=True)
 
 
 def test_dm_enterprise_admin_gets_403(app, rt, login):
@@ -259,8 +266,8 @@ def test_channel_sees_rps_devices_of_its_subtree_without_authorization(app, rt, 
     browser = login(getattr(rt, f"{who}_email"), rt.password)
     listing = browser.get(f"{URL}/list/?psize=200").get_data(as_text=True)
     for key in ("R1", "R2"):
-        assert rt.devices[key][1] in listing
-    assert rt.devices["SR1"][1] not in listing
+        assert format_mac(rt.devices[key][1]) in listing
+    assert format_mac(rt.devices["SR1"][1]) not in listing
     assert browser.get(f"{URL}/show/{rt.devices['R1'][0]}").status_code == 200
 
 
@@ -278,9 +285,10 @@ def test_sibling_channel_gets_404_and_an_empty_list(app, rt, login):
     pk, mac = rt.devices["R1"]
     assert browser.get(f"{URL}/show/{pk}").status_code == 404
     listing = browser.get(f"{URL}/list/?psize=200").get_data(as_text=True)
-    assert mac not in listing and rt.devices["SR1"][1] in listing
+    assert format_mac(mac) not in listing and format_mac(rt.devices["SR1"][1]) in listing
     searched = browser.get(f"{URL}/list/?q={mac}").get_data(as_text=True)
-    assert f">{mac}<" not in searched and "0 results" in searched  # only the search box has it
+    # only the search box has it
+    assert f">{format_mac(mac)}<" not in searched and "0 results" in searched
 
 
 def test_another_enterprise_cannot_reach_the_device(app, rt, login):
@@ -407,15 +415,35 @@ def test_bulk_delete_in_scope(app, rt, login):
     response = browser.post(f"{URL}/action_post", data={"action": "muldelete", "rowid": rows})
     assert response.status_code == 302
     assert all(_device(app, mac=mac) is None for mac in macs)
-    assert "Deleted: 2." in browser.get(f"{URL}/list/").get_data(as_text=True)
+    # The message names what was deleted, as people write MACs.
+    listing = browser.get(f"{URL}/list/").get_data(as_text=True)
+    said = re.search(r"Deleted RPS devices: ([^<]*)\.", listing)
+    assert said and sorted(said.group(1).split(", ")) == sorted(map(format_mac, macs))
+
+
+def test_bulk_delete_of_many_names_the_first_few(app, rt, login):
+    browser = login(rt.rps_email, rt.password)
+    macs = [new_mac() for _ in range(5)]
+    for mac in macs:
+        assert browser.post(f"{URL}/add", data=_form(mac)).status_code == 302
+    rows = [str(_device(app, mac=mac).id) for mac in macs]
+    assert browser.post(f"{URL}/action_post", data={"action": "muldelete", "rowid": rows}
+                        ).status_code == 302
+    listing = browser.get(f"{URL}/list/").get_data(as_text=True)
+    said = re.search(r"Deleted RPS devices: ([^<]*) and 2 more\.", listing)
+    assert said, listing
+    assert len(said.group(1).split(", ")) == 3
+    assert set(said.group(1).split(", ")) <= {format_mac(mac) for mac in macs}
 
 
 def test_search_by_mac_with_separators(app, rt, login):
     browser = login(rt.c_email, rt.password)
     mac = rt.devices["R1"][1]
     spelled = ":".join(mac[i:i + 2] for i in range(0, 12, 2)).upper()
-    assert mac in browser.get(f"{URL}/list/?q={spelled[:11]}").get_data(as_text=True)
-    assert mac in browser.get(f"{URL}/list/?q=192.0.2").get_data(as_text=True)
+    shown = f">{format_mac(mac)}<"  # listed with separators, found by any spelling
+    assert shown in browser.get(f"{URL}/list/?q={spelled[:11]}").get_data(as_text=True)
+    assert shown in browser.get(f"{URL}/list/?q={mac[:7]}").get_data(as_text=True)
+    assert shown in browser.get(f"{URL}/list/?q=192.0.2").get_data(as_text=True)
 
 
 def test_menu_shows_rps_device_to_who_may_see_it(app, rt, login):

@@ -444,6 +444,7 @@ class DataModel:
                 p.reported = canon  # changes made by the ACS are never notified back to it
             self.params[self.name("ManagementServer.ParameterKey")].value = parameter_key or ""
             self._after_set({n for n, _, _ in plan})
+            vendor.after_set(self.params, self.name, {n for n, _, _ in plan})
             return changed
 
     def _after_set(self, written):

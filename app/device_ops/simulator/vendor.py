@@ -30,6 +30,7 @@ _DEFAULTS = {
     "syslog.level": ("3", True, _LEVEL),
     "syslog.facility": ("16", True, {"limits": (0, 23)}),
     "syslog.prepend_mac": ("0", True, {}),
+    "log.data_backup": ("0", True, {}),
     "backup.enable": ("0", True, {}),
     "backup.url": ("", True, {}),
     "backup.username": ("", True, {}),
@@ -40,6 +41,7 @@ _DEFAULTS = {
     "capture.type": ("All", True, {"choices": ("All", "SIP", "RTP", "Custom")}),
     "capture.filter": ("", True, {}),
     "capture.state": ("None", True, {"choices": ("None", "Start", "Stop")}),
+    "capture.status": ("None", False, {}),
     "recording.auto_upload": ("0", True, {}),
     "memory.detail": (None, False, {}),
 }
@@ -66,6 +68,17 @@ def relative_names():
     """Every vendor parameter's name below the root (quirks.py drops them for a CPE of
     another vendor)."""
     return [p.path for p in vendor_map.PARAMETERS.values()]
+
+
+def after_set(params, name, written):
+    """What writing vendor parameters does on the phone (model.py calls it after a
+    SetParameterValues): PacketCapture.State Start starts a capture, Stop ends it; Status
+    says which."""
+    state = name(vendor_map.PARAMETERS["capture.state"].path)
+    if state in written:
+        status = params[name(vendor_map.PARAMETERS["capture.status"].path)]
+        status.value = {"Start": "Capturing", "Stop": "Stopped"}.get(params[state].value,
+                                                                     status.value)
 
 
 def upload_supported(quirks, file_type):
