@@ -42,7 +42,7 @@ REPO = os.path.dirname(BENCH_DIR)
 sys.path.insert(0, REPO)
 sys.path.insert(0, BENCH_DIR)
 
-from common import free_port, start_gunicorn, stop, wait_ready  # noqa: E402
+from common import cpu_seconds, free_port, start_gunicorn, stop, wait_ready  # noqa: E402
 
 SECRET = secrets.token_hex(32)
 SERVER = os.environ.get("YMCS_BENCH_MARIADB", "mysql+pymysql://root@127.0.0.1:3306")
@@ -463,6 +463,7 @@ def _load(port, auth, macs, events, seconds, result):
 
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     ok = bad = n = 0
+    cpu = time.process_time()
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         mac = macs[n % len(macs)]
@@ -475,7 +476,7 @@ def _load(port, auth, macs, events, seconds, result):
             ok += 1
         else:
             bad += 1
-    result.put((ok, bad))
+    result.put((ok, bad, time.process_time() - cpu))
 
 
 def bench_ingest(url, seconds, events_per_inform, workers=2):
@@ -510,12 +511,14 @@ def bench_ingest(url, seconds, events_per_inform, workers=2):
             loaders = [multiprocessing.Process(target=_load, args=(
                 port, auth, macs[i::2], events, seconds, queue)) for i in range(2)]
             t = time.monotonic()
+            cpu_before = cpu_seconds(proc.pid)
             for p in loaders:
                 p.start()
             results = [queue.get() for _ in loaders]
             for p in loaders:
                 p.join()
             elapsed = time.monotonic() - t
+            workers_cpu, db_cpu = (b - a for a, b in zip(cpu_before, cpu_seconds(proc.pid)))
             ok = sum(r[0] for r in results)
             bad = sum(r[1] for r in results)
             with engine.connect() as conn:
@@ -525,7 +528,14 @@ def bench_ingest(url, seconds, events_per_inform, workers=2):
             out[key] = {"informs_per_s": round(ok / elapsed, 1),
                         "events_per_s": round(ok * events / elapsed, 1),
                         "events_counted_per_s": round(float(after - before) / elapsed, 1),
-                        "errors": bad}
+                        "errors": bad,
+                        # where the 2 cores went, in ms of CPU per Inform
+                        "cpu_ms_per_inform": {
+                            "gunicorn workers": round(workers_cpu * 1000 / max(ok, 1), 2),
+                            "mariadb": round(db_cpu * 1000 / max(ok, 1), 2),
+                            "load clients": round(sum(r[2] for r in results) * 1000
+                                                  / max(ok, 1), 2)},
+                        "load_average": os.getloadavg()[0]}
             print(key, out[key], flush=True)
     finally:
         stop(proc)

@@ -224,6 +224,9 @@ def profile_list(url, n):
     for name, tt in sorted(areas.items(), key=lambda kv: -kv[1]):
         print(f"  {100 * tt / total:5.1f}%  {name}")
     pstats.Stats(prof).sort_stats("cumulative").print_stats(r"/app/|templating", 25)
+    pstats.Stats(prof).sort_stats("tottime").print_stats(30)  # the hottest functions, any code
+    if os.environ.get("YMCS_PROFILE_CALLERS"):
+        pstats.Stats(prof).sort_stats("tottime").print_callers(os.environ["YMCS_PROFILE_CALLERS"])
 
 
 # --- servers -----------------------------------------------------------------------------------
