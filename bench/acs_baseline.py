@@ -8,7 +8,7 @@ app/device_ops/identity.BY_MAC, inventory.TOUCH and inventory.SAMPLE) through th
 on one autocommit connection per worker, and answers a fixed InformResponse with a fixed
 cookie; the empty POST gets 204; ``GET /health`` is a bare hello world.
 
-    DATABASE_URL=mysql+pymysql://root@127.0.0.1:3306/ymcs_bench_acs \
+    DATABASE_URL=mysql+mysqldb://root@127.0.0.1:3306/ymcs_bench_acs \
         gunicorn -w 4 --chdir bench acs_baseline:app
 """
 

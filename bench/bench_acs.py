@@ -614,7 +614,8 @@ def report(results, load_start):
 def _area(filename):
     """Which part of the stack a profiled function belongs to."""
     f = filename.replace("\\", "/")
-    for key, name in (("/pymysql/", "pymysql (driver)"), ("/sqlalchemy/", "SQLAlchemy"),
+    for key, name in (("/pymysql/", "pymysql (driver)"), ("MySQLdb", "mysqlclient (driver)"),
+                      ("/sqlalchemy/", "SQLAlchemy"),
                       ("/werkzeug/", "Werkzeug"), ("/itsdangerous/", "itsdangerous (cookie)"),
                       ("/defusedxml/", "XML parse"), ("xml/etree", "XML parse"),
                       ("pyexpat", "XML parse"), ("/app/", "app code"),
@@ -681,8 +682,6 @@ def profile(url, enterprise_id, password, devices, n, top):
     import io
     import pstats
 
-    import pymysql.connections
-
     from app import create_app
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET,
@@ -730,17 +729,25 @@ def profile(url, enterprise_id, password, devices, n, top):
         session(k)
 
     commands = []
-    original = pymysql.connections.Connection._execute_command
+    # the driver's own send of a statement, whichever driver the URL names
+    if "pymysql" in url:
+        import pymysql.connections as module
+        owner, name = module.Connection, "_execute_command"
+    else:
+        import MySQLdb.cursors as module
+        owner, name = module.BaseCursor, "_query"
+    original = getattr(owner, name)
 
-    def counted(self, command, sql):
+    def counted(self, *args):
+        sql = args[-1]
         commands.append(sql if isinstance(sql, str) else sql.decode(errors="replace"))
-        return original(self, command, sql)
+        return original(self, *args)
 
-    pymysql.connections.Connection._execute_command = counted
+    setattr(owner, name, counted)
     try:
         session(50)
     finally:
-        pymysql.connections.Connection._execute_command = original
+        setattr(owner, name, original)
     print(f"MariaDB round trips in one periodic session: {len(commands)}")
     for sql in commands:
         print(f"  {' '.join(sql.split())[:110]}")
@@ -797,7 +804,7 @@ def profile(url, enterprise_id, password, devices, n, top):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--server", default=os.environ.get(
-        "BENCH_MARIADB", "mysql+pymysql://root@127.0.0.1:3306"))
+        "BENCH_MARIADB", "mysql+mysqldb://root@127.0.0.1:3306"))
     parser.add_argument("--database", default="ymcs_bench_acs")
     parser.add_argument("--devices", type=int, default=100_000)
     parser.add_argument("--seconds", type=int, default=10, help="seconds per load round")

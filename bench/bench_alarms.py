@@ -45,7 +45,7 @@ sys.path.insert(0, BENCH_DIR)
 from common import cpu_seconds, free_port, start_gunicorn, stop, wait_ready  # noqa: E402
 
 SECRET = secrets.token_hex(32)
-SERVER = os.environ.get("YMCS_BENCH_MARIADB", "mysql+pymysql://root@127.0.0.1:3306")
+SERVER = os.environ.get("YMCS_BENCH_MARIADB", "mysql+mysqldb://root@127.0.0.1:3306")
 DB_NAME = "ymcs_bench_alarms"
 PASSWORD = "Bench-pass-2026"
 BIG_ENTERPRISES, BIG_DEVICES_EACH, SMALL_DEVICES = 500, 100, 10
@@ -518,7 +518,8 @@ def bench_ingest(url, seconds, events_per_inform, workers=2):
             for p in loaders:
                 p.join()
             elapsed = time.monotonic() - t
-            workers_cpu, db_cpu = (b - a for a, b in zip(cpu_before, cpu_seconds(proc.pid)))
+            cpu_after = cpu_seconds(proc.pid)
+            workers_cpu, db_cpu = (b - a for a, b in zip(cpu_before, cpu_after, strict=True))
             ok = sum(r[0] for r in results)
             bad = sum(r[1] for r in results)
             with engine.connect() as conn:

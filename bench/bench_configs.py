@@ -101,7 +101,7 @@ def provisioning(app, enterprise_id, password, mac, n):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--server", default=os.environ.get(
-        "YMCS_TEST_MARIADB", "mysql+pymysql://root@127.0.0.1:3306"))
+        "YMCS_TEST_MARIADB", "mysql+mysqldb://root@127.0.0.1:3306"))
     ap.add_argument("--database", default="ymcs_bench_configs")
     ap.add_argument("--devices", type=int, default=100_000)
     ap.add_argument("--reseed", action="store_true")

@@ -40,7 +40,7 @@ SEARCHES = {
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--server", default=os.environ.get(
-        "BENCH_MARIADB", "mysql+pymysql://root@127.0.0.1:3306"))
+        "BENCH_MARIADB", "mysql+mysqldb://root@127.0.0.1:3306"))
     parser.add_argument("--database", default="ymcs_bench")
     parser.add_argument("--samples", type=int, default=7, help="rounds")
     args = parser.parse_args()

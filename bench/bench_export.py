@@ -455,7 +455,7 @@ def loadavg():
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--server", default=os.environ.get(
-        "BENCH_MARIADB", "mysql+pymysql://root@127.0.0.1:3306"))
+        "BENCH_MARIADB", "mysql+mysqldb://root@127.0.0.1:3306"))
     parser.add_argument("--database", default="ymcs_bench_export")
     parser.add_argument("--reseed", action="store_true", help="drop and rebuild the database")
     parser.add_argument("--rows", type=int, default=1_000_000, help="orders in scope")

@@ -180,7 +180,8 @@ def count_statements(url, pages):
 
 # --- where a list request's CPU goes, in-process ----------------------------------------------
 
-_AREAS = (("/pymysql/", "PyMySQL (driver)"), ("/sqlalchemy/", "SQLAlchemy"),
+_AREAS = (("/pymysql/", "PyMySQL (driver)"), ("MySQLdb", "mysqlclient (driver)"),
+          ("/sqlalchemy/", "SQLAlchemy"),
           ("/jinja2/", "Jinja2 runtime"), ("/app/templates/", "templates (compiled)"),
           ("/flask_appbuilder/", "Flask-AppBuilder (templates and security)"),
           ("/werkzeug/", "Werkzeug"), ("/flask/", "Flask"), ("/markupsafe/", "markupsafe"),
@@ -295,7 +296,7 @@ def median_latency_ms(port, path, cookie, samples):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--server", default=os.environ.get(
-        "BENCH_MARIADB", "mysql+pymysql://root@127.0.0.1:3306"))
+        "BENCH_MARIADB", "mysql+mysqldb://root@127.0.0.1:3306"))
     parser.add_argument("--database", default="ymcs_bench")
     parser.add_argument("--reseed", action="store_true", help="drop and rebuild the database")
     parser.add_argument("--duration", type=int, default=8, help="seconds per load round")

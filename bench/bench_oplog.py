@@ -247,7 +247,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--reseed", action="store_true")
     parser.add_argument("--server", default=os.environ.get(
-        "YMCS_BENCH_MARIADB", "mysql+pymysql://root@127.0.0.1:3306"))
+        "YMCS_BENCH_MARIADB", "mysql+mysqldb://root@127.0.0.1:3306"))
     args = parser.parse_args()
 
     url = prepare(args.server, args.rows, args.reseed)

@@ -503,7 +503,7 @@ def hello_world_rps(port):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--server", default=os.environ.get(
-        "BENCH_MARIADB", "mysql+pymysql://root@127.0.0.1:3306"))
+        "BENCH_MARIADB", "mysql+mysqldb://root@127.0.0.1:3306"))
     parser.add_argument("--database", default="ymcs_bench_orders")
     parser.add_argument("--reseed", action="store_true", help="drop and rebuild the database")
     parser.add_argument("--seed-only", action="store_true", help="seed, then stop")

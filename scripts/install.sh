@@ -20,6 +20,7 @@ ensure_venv() {
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$digest" ]; then
         return 0
     fi
+    ensure_build_deps
     log "pip install -r $1"
     local out
     out="$(mktemp)"
@@ -29,6 +30,21 @@ ensure_venv() {
     fi
     rm -f "$out"
     echo "$digest" >"$stamp"
+}
+
+# mysqlclient (requirements.txt), the C MariaDB driver, is built against MariaDB's client
+# library by pkg-config and a C compiler, with Python's headers.
+ensure_build_deps() {
+    local missing=()
+    pkg-config --exists libmariadb 2>/dev/null || pkg-config --exists mysqlclient 2>/dev/null \
+        || missing+=(libmariadb-dev pkg-config)
+    command -v gcc >/dev/null || missing+=(gcc)
+    "$VENV/bin/python" -c 'import os, sys, sysconfig
+sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+        || missing+=(python3-dev)
+    if [ ${#missing[@]} -gt 0 ]; then
+        apt_install "${missing[@]}"
+    fi
 }
 
 _APT_UPDATED=""

@@ -23,7 +23,7 @@ if ! fc-list :lang=zh 2>/dev/null | grep -q .; then
 fi
 
 # --- MariaDB -------------------------------------------------------------------------------
-MARIADB_URL="${YMCS_TEST_MARIADB:-mysql+pymysql://root@127.0.0.1:3306}"
+MARIADB_URL="${YMCS_TEST_MARIADB:-mysql+mysqldb://root@127.0.0.1:3306}"  # the driver production uses
 
 mariadb_answers() {
     YMCS_TEST_MARIADB="$MARIADB_URL" "$VENV/bin/python" - "$@" <<'PY'

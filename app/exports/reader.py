@@ -1,15 +1,16 @@
 """A big export's rows, read from MariaDB by a helper process so that two cores share the work.
 
 Measured at 1,000,000 statement rows: PyMySQL decodes rows in pure Python, 6.3 µs a row, 14%
-of the time openpyxl then needs to write them, and one thread cannot do both at once (the GIL).
-Here a child process (Python with PyMySQL only: about 15 MB, no app) runs the query through a
+of the time openpyxl then needs to write them, and one thread cannot do both at once (the GIL;
+mysqlclient decodes in C, but fetching still holds it). Here a child process (Python with the
+engine's driver only, mysqlclient or PyMySQL: about 15 MB, no app) runs the query through a
 server-side cursor and sends batches of plain tuples down a pipe in ``marshal`` format (ints
 and strings; loading costs the writer ~0.3 µs a row); the writer converts and writes them.
 For a queued export the writer is itself a lean process (app/exports/writer.py), this
 process's parent.
 
 The query is the one the app's worker built (scope, criteria, order): compiled by SQLAlchemy with
-its parameters kept apart, exactly as SQLAlchemy itself hands them to PyMySQL, never with the
+its parameters kept apart, exactly as SQLAlchemy itself hands them to the driver, never with the
 values spliced into the text. The child's connection settings come from the engine's URL;
 they travel through the pipe, not the command line. Other databases (SQLite) are read in the
 worker's own thread.
@@ -32,8 +33,11 @@ class ExportReadError(RuntimeError):
     """The helper process could not read the rows (its error is the message)."""
 
 
+_DRIVERS = ("mysqldb", "pymysql")  # the child speaks these (_child_main)
+
+
 def can_read_aside(engine):
-    return engine.dialect.name in ("mysql", "mariadb") and engine.dialect.driver == "pymysql"
+    return engine.dialect.name in ("mysql", "mariadb") and engine.dialect.driver in _DRIVERS
 
 
 def compiled_statement(engine, query):
@@ -67,8 +71,8 @@ def rows_read_aside_sql(engine, sql, params, batch=2000):
     child = subprocess.Popen([sys.executable, "-P", __file__], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        child.stdin.write(pickle.dumps({"connect": connect, "sql": sql, "params": params,
-                                        "batch": batch}))
+        child.stdin.write(pickle.dumps({"driver": engine.dialect.driver, "connect": connect,
+                                        "sql": sql, "params": params, "batch": batch}))
         child.stdin.close()
         yield _rows(child)
     finally:
@@ -102,14 +106,18 @@ def _child_error(child):
 
 def _child_main():
     """Run the query from stdin's description; write its rows to stdout in frames."""
-    import pymysql
-    import pymysql.cursors
-
     spec = pickle.load(sys.stdin.buffer)
+    if spec["driver"] == "mysqldb":
+        import MySQLdb as driver
+    else:
+        import pymysql as driver
+    import importlib
+
+    cursors = importlib.import_module(f"{driver.__name__}.cursors")
     out = sys.stdout.buffer
     try:
-        connection = pymysql.connect(**spec["connect"])
-        cursor = connection.cursor(pymysql.cursors.SSCursor)
+        connection = driver.connect(**spec["connect"])
+        cursor = connection.cursor(cursors.SSCursor)
         cursor.execute(spec["sql"], spec["params"])
         while rows := cursor.fetchmany(spec["batch"]):
             data = marshal.dumps(rows)

@@ -537,7 +537,7 @@ def test_request_export_refuses_an_unknown_kind_or_a_stranger(app, db_session, s
 # --- the helper process that reads big exports on MariaDB -------------------------------------
 
 needs_mariadb = pytest.mark.skipif(database_kind() != "mariadb",
-                                   reason="the reader process serves MariaDB (PyMySQL) only")
+                                   reason="the reader process serves MariaDB only")
 
 
 def _reader_children():
@@ -562,12 +562,22 @@ def test_in_thread_reading_everywhere_but_mariadb(app):
 
 
 @needs_mariadb
-def test_the_reader_process_gives_the_rows_the_query_gives(app, db_session, shop):
+@pytest.mark.parametrize("driver", ["mysqldb", "pymysql"])
+def test_the_reader_process_gives_the_rows_the_query_gives(app, db_session, shop, driver):
+    """With either driver a MariaDB URL may name (mysqlclient in production, PyMySQL URLs
+    still accepted): the child speaks the URL's own."""
+    from sqlalchemy import create_engine
+
     ids = _orders(db_session, shop, 5, status=OrderStatus.pending)
     sheet = order_exports.export_sheet(STATEMENTS, OrderCriteria(status="pending"),
                                        shop.principal, "en")
-    with export_reader.rows_read_aside(db.engine, sheet.query, batch=2) as rows:
-        aside = list(rows)
+    engine = create_engine(db.engine.url.set(drivername=f"mysql+{driver}"))
+    try:
+        assert export_reader.can_read_aside(engine)
+        with export_reader.rows_read_aside(engine, sheet.query, batch=2) as rows:
+            aside = list(rows)
+    finally:
+        engine.dispose()
     in_thread = [tuple(row) for row in db_session.execute(sheet.query)]
     assert aside == in_thread and [row[0] for row in aside] == ids[::-1]
     assert _reader_children() == []
