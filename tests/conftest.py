@@ -23,7 +23,7 @@ from .tree import build_tree
 SMTP_PORT = None
 _SMTP_PORTS_GIVEN = set()  # in the xdist controller: the ports handed to workers so far
 
-# mysqlclient, the driver production uses (README: Running in production); PyMySQL URLs work too.
+# mysqlclient, the driver production uses (README: Production); mysql+pymysql:// URLs work too.
 MARIADB_SERVER = os.environ.get("YMCS_TEST_MARIADB", "mysql+mysqldb://root@127.0.0.1:3306")
 
 

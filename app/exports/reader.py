@@ -107,17 +107,16 @@ def _child_error(child):
 def _child_main():
     """Run the query from stdin's description; write its rows to stdout in frames."""
     spec = pickle.load(sys.stdin.buffer)
-    if spec["driver"] == "mysqldb":
-        import MySQLdb as driver
-    else:
-        import pymysql as driver
-    import importlib
-
-    cursors = importlib.import_module(f"{driver.__name__}.cursors")
     out = sys.stdout.buffer
     try:
-        connection = driver.connect(**spec["connect"])
-        cursor = connection.cursor(cursors.SSCursor)
+        if spec["driver"] == "mysqldb":
+            from MySQLdb import connect
+            from MySQLdb.cursors import SSCursor
+        else:
+            from pymysql import connect
+            from pymysql.cursors import SSCursor
+        connection = connect(**spec["connect"])
+        cursor = connection.cursor(SSCursor)
         cursor.execute(spec["sql"], spec["params"])
         while rows := cursor.fetchmany(spec["batch"]):
             data = marshal.dumps(rows)
