@@ -32,7 +32,8 @@ What it does, in one run:
 
 A session counts only when both answers are right; more than 0.5% errors fails the run.
 ``--profile N`` instead runs N sessions in-process (the WSGI app called directly, no HTTP)
-under cProfile and prints where the time goes.
+under cProfile and prints where the time goes (bench/acs_profile.py). The verdicts and the
+printout are in bench/acs_report.py.
 """
 
 import argparse
@@ -44,7 +45,6 @@ import re
 import resource
 import secrets
 import signal
-import statistics
 import subprocess
 import sys
 import time
@@ -54,6 +54,7 @@ REPO = os.path.dirname(BENCH_DIR)
 sys.path.insert(0, REPO)
 sys.path.insert(0, BENCH_DIR)
 
+from acs_report import TARGETS, report, summarize  # noqa: E402
 from common import cpu_seconds, free_port, loadavg, run_wrk, stop, wait_ready  # noqa: E402
 
 # A fresh key per run: create_app refuses a known one, and a server left running must not
@@ -66,10 +67,6 @@ MAC_PREFIX = "001565"  # device n (1..N) has MAC 001565 + %06x of n (bench/wrk_c
 CHANNEL_NAME = "acs-bench-channel"
 ENTERPRISE_NAME = "acs-bench-enterprise"
 TARGET_SESSIONS = 500_000 / 900  # 555.6/s; the issue rounds it to 560
-# Issue 19: 1,100 sessions/s (1M phones every 15 minutes) on a quiet machine whose bare hello
-# world does 11,000 req/s, and at least half the sessions/s of the hand-written baseline.
-TARGETS = {"sessions_per_s": 1100, "ratio_min": 0.2, "baseline_ratio_min": 0.5,
-           "error_rate_max": 0.005}
 
 
 def mac_of(n):
@@ -474,330 +471,6 @@ def measure(args, url, enterprise_id, password, workers, facts):
     return summarize(args, workers, rounds, log_lines, log_path, facts)
 
 
-def cpu_estimate(rounds):
-    """What the machine would do with nothing else running, from CPU spent per request:
-    gunicorn workers + wrk (+ MariaDB for sessions) over all cores. Other load on the cores
-    moves req/s a lot and these much less (it still inflates them somewhat)."""
-    hello = statistics.median(r["worker_cpu_ms_per_request"] + r["wrk_cpu_ms_per_request"]
-                              for r in rounds["hello"])
-    session = statistics.median(r["worker_cpu_ms_per_session"] + r["db_cpu_ms_per_session"]
-                                + r["wrk_cpu_ms_per_session"] for r in rounds["cwmp"])
-    cores = os.cpu_count()
-    return {"hello_cpu_ms": round(hello, 3), "session_cpu_ms": round(session, 3),
-            "hello_per_s": round(cores * 1000 / hello), "sessions_per_s": round(
-                cores * 1000 / session), "ratio": round(hello / session, 3)}
-
-
-def summarize(args, workers, rounds, log_lines, log_path, facts):
-    hello = statistics.median(r["rps"] for r in rounds["hello"])
-    cw = rounds["cwmp"]
-    sessions = statistics.median(r["sessions_per_s"] for r in cw)
-    http_rps = statistics.median(r["http_rps"] for r in cw)
-    total_sessions = sum(r["sessions"] for r in cw)
-    total_errors = sum(r["errors"] for r in cw)
-    informs = sum(r["informs_ok"] for r in cw)
-    error_rate = total_errors / max(total_sessions + total_errors, 1)
-    ratio = sessions / hello
-    pair_ratios = [round(c["sessions_per_s"] / h["rps"], 3)
-                   for c, h in zip(cw, rounds["hello"], strict=True)]
-    base = rounds["baseline"]
-    base_sessions = statistics.median(r["sessions_per_s"] for r in base)
-    bare_hello = statistics.median(r["rps"] for r in rounds["bare_hello"])
-    base_ratio = sessions / base_sessions
-    base_pair_ratios = [round(c["sessions_per_s"] / b["sessions_per_s"], 3)
-                        for c, b in zip(cw, base, strict=True)]
-    errors_in_log = [line for line in log_lines if "Traceback" in line or "ERROR" in line
-                     or "CRITICAL" in line or "WORKER TIMEOUT" in line]
-    checks = {
-        "sessions_per_s": sessions >= TARGETS["sessions_per_s"],
-        "ratio": ratio >= TARGETS["ratio_min"],
-        "baseline_ratio": base_ratio >= TARGETS["baseline_ratio_min"],
-        "errors": error_rate <= TARGETS["error_rate_max"],
-        "baseline_errors": sum(r["errors"] for r in base) == 0,
-        # Every Inform answered writes one sample; wrk may stop with one Inform per thread
-        # in flight (processed, answer not read): samples - informs in [0, threads].
-        "samples_match": all(0 <= r["samples_added"] - r["informs_ok"] <= args.threads
-                             for r in cw),
-        "last_seen_moved": all(0 <= r["devices_touched"] - r["informs_ok"] <= args.threads
-                               for r in cw),
-        "no_commands_queued": all(r["commands_queued"] == 0 for r in cw),
-    }
-    return {
-        "workers": workers, "threads": args.threads, "seconds": args.seconds,
-        "rounds_n": args.rounds, "devices": args.devices,
-        "hello_rps": hello, "sessions_per_s": sessions, "session_http_rps": http_rps,
-        "ratio": round(ratio, 3), "pair_ratios": pair_ratios,
-        "baseline_sessions_per_s": base_sessions, "bare_hello_rps": bare_hello,
-        "baseline_ratio": round(base_ratio, 3), "baseline_pair_ratios": base_pair_ratios,
-        "baseline_cpu_ms_per_session": {
-            "workers": statistics.median(r["worker_cpu_ms_per_session"] for r in base),
-            "mariadb": statistics.median(r["db_cpu_ms_per_session"] for r in base)},
-        "bare_hello_worker_cpu_ms": statistics.median(
-            r["worker_cpu_ms_per_request"] for r in rounds["bare_hello"]),
-        "sessions": total_sessions, "informs_ok": informs, "errors": total_errors,
-        "error_rate": round(error_rate, 5),
-        "samples_added": sum(r["samples_added"] for r in cw),
-        "devices_touched": sum(r["devices_touched"] for r in cw),
-        "cpu_ms_per_session": {
-            "workers": statistics.median(r["worker_cpu_ms_per_session"] for r in cw),
-            "mariadb": statistics.median(r["db_cpu_ms_per_session"] for r in cw),
-            "wrk": statistics.median(r["wrk_cpu_ms_per_session"] for r in cw)},
-        "worker_cpu_ms_per_hello": statistics.median(
-            r["worker_cpu_ms_per_request"] for r in rounds["hello"]),
-        "cpu_estimate": cpu_estimate(rounds),
-        "gunicorn_log": os.path.relpath(log_path, REPO),
-        "gunicorn_log_errors": errors_in_log[:20], "gunicorn_log_lines": len(log_lines),
-        "passed": checks, "rounds": rounds, "mariadb": facts,
-    }
-
-
-def report(results, load_start):
-    print()
-    for r in results:
-        cpu = r["cpu_ms_per_session"]
-        print(f"--- {r['workers']} workers, wrk -t{r['threads']} -c{r['threads']}, "
-              f"{r['rounds_n']} x {r['seconds']} s rounds, {r['devices']:,} devices")
-        print(f"hello world     {r['hello_rps']:8.1f} req/s")
-        print(f"Inform sessions {r['sessions_per_s']:8.1f} /s   ({r['session_http_rps']:.1f} HTTP "
-              f"req/s)  target >= {TARGETS['sessions_per_s']}: "
-              f"{'met' if r['passed']['sessions_per_s'] else 'NOT met'}")
-        print(f"baseline        {r['baseline_sessions_per_s']:8.1f} sessions/s (bare WSGI, same "
-              f"three statements); bare hello world {r['bare_hello_rps']:.1f} req/s")
-        print(f"ours / baseline {r['baseline_ratio']:8.3f}      target >= "
-              f"{TARGETS['baseline_ratio_min']}: "
-              f"{'met' if r['passed']['baseline_ratio'] else 'NOT met'}  (per round "
-              f"{r['baseline_pair_ratios']})")
-        bcpu = r["baseline_cpu_ms_per_session"]
-        print(f"baseline CPU    workers {bcpu['workers']} ms, MariaDB {bcpu['mariadb']} ms per "
-              f"session; bare hello workers {r['bare_hello_worker_cpu_ms']} ms/request")
-        print(f"ratio           {r['ratio']:8.3f}      target >= {TARGETS['ratio_min']}: "
-              f"{'met' if r['passed']['ratio'] else 'NOT met'}  (per round {r['pair_ratios']})")
-        print(f"errors          {r['errors']} of {r['sessions'] + r['errors']} "
-              f"({r['error_rate']:.2%}); gunicorn log: {r['gunicorn_log_lines']} lines, "
-              f"{len(r['gunicorn_log_errors'])} error lines ({r['gunicorn_log']})")
-        print(f"rows            {r['informs_ok']} Informs answered, {r['sessions']} sessions "
-              f"ended; {r['samples_added']} device_sample rows added, last_seen moved on "
-              f"{r['devices_touched']} devices")
-        print(f"CPU per session workers {cpu['workers']} ms, MariaDB {cpu['mariadb']} ms, "
-              f"wrk {cpu['wrk']} ms (hello: workers {r['worker_cpu_ms_per_hello']} ms/request)")
-        est = r["cpu_estimate"]
-        print(f"CPU estimate    {est['session_cpu_ms']} ms per session, {est['hello_cpu_ms']} ms "
-              f"per hello (workers + wrk + MariaDB): on {os.cpu_count()} idle cores ~"
-              f"{est['sessions_per_s']} sessions/s, ~{est['hello_per_s']} hello/s, ratio "
-              f"{est['ratio']}")
-        print(f"checks          {r['passed']}")
-        for line in r["gunicorn_log_errors"][:5]:
-            print(f"  log: {line}")
-    facts = results[0]["mariadb"]
-    print()
-    print(f"Machine: {os.cpu_count()} CPUs, load average at start {load_start}; MariaDB "
-          f"{facts['version']}, innodb_flush_log_at_trx_commit="
-          f"{facts['innodb_flush_log_at_trx_commit']}, buffer pool "
-          f"{int(facts['innodb_buffer_pool_size']) // 2**20} MB")
-    print()
-    print("| gunicorn workers | bare hello req/s | /acs/health req/s | Inform sessions/s | "
-          "baseline sessions/s | ours / baseline | sessions / hello | errors |")
-    print("|---|---|---|---|---|---|---|---|")
-    for r in results:
-        print(f"| {r['workers']} sync | {r['bare_hello_rps']:.0f} | {r['hello_rps']:.0f} | "
-              f"{r['sessions_per_s']:.0f} | {r['baseline_sessions_per_s']:.0f} | "
-              f"{r['baseline_ratio']:.3f} | {r['ratio']:.3f} | {r['errors']} |")
-    r0 = results[0]
-    print(f"\n(MariaDB {facts['version']}, {r0['devices']:,} devices, wrk -t{r0['threads']} "
-          f"-c{r0['threads']}, medians of {r0['rounds_n']} alternating {r0['seconds']} s rounds, "
-          f"{os.cpu_count()} cores shared by wrk, gunicorn and MariaDB.)")
-
-
-# --- profile -----------------------------------------------------------------------------------
-
-
-def _area(filename):
-    """Which part of the stack a profiled function belongs to."""
-    f = filename.replace("\\", "/")
-    for key, name in (("/pymysql/", "pymysql (driver)"), ("MySQLdb", "mysqlclient (driver)"),
-                      ("/sqlalchemy/", "SQLAlchemy"),
-                      ("/werkzeug/", "Werkzeug"), ("/itsdangerous/", "itsdangerous (cookie)"),
-                      ("/defusedxml/", "XML parse"), ("xml/etree", "XML parse"),
-                      ("pyexpat", "XML parse"), ("/app/", "app code"),
-                      ("/bench/", "bench driver (not the server)"), ("socket", "socket I/O")):
-        if key in f:
-            return name
-    return "other (stdlib, builtins)"
-
-
-def components(app, authorization, n):
-    """Best-of-3 timings of the pieces of a periodic session, without the profiler's overhead:
-    CPU-only steps in microseconds of this process, database steps in wall time."""
-    import timeit
-
-    from sqlalchemy import text
-
-    from app.device_ops import auth, identity, inventory, soap
-
-    acs = app.extensions["ymcs_acs"]
-    body = inform_xml(n, "components")
-    message = soap.parse(body)
-    inform = soap.parse_inform(message)
-    state = {"d": n, "n": message.ns, "r": "Device", "w": False, "m": False, "c": None,
-             "p": None}
-    cookie = acs.signer.dumps(state)
-    mac = identity.mac_of(inform)
-
-    def best(fn, number):
-        fn()
-        return min(timeit.repeat(fn, number=number, repeat=3)) / number * 1e6
-
-    rows = [("soap.parse of the Inform (defusedxml)", best(lambda: soap.parse(body), 2000)),
-            ("soap.parse_inform + identity.mac_of",
-             best(lambda: identity.mac_of(soap.parse_inform(message)), 2000)),
-            ("auth.check_authorization, Basic", best(lambda: auth.check_authorization(
-                authorization, "POST", SECRET, lambda u: "x"), 2000)),
-            ("signer.dumps(state): the Set-Cookie value", best(
-                lambda: acs.signer.dumps(state), 2000)),
-            ("signer.loads(cookie): the empty POST", best(
-                lambda: acs.signer.loads(cookie, max_age=600), 2000))]
-    with acs.fast.connect() as conn:
-        row = conn.execute(identity.BY_MAC, {"mac": mac}).first()
-        rows += [
-            ("SELECT 1 (one MariaDB round trip), wall",
-             best(lambda: conn.execute(text("SELECT 1")).all(), 500)),
-            ("identity.BY_MAC by MAC, wall",
-             best(lambda: conn.execute(identity.BY_MAC, {"mac": mac}).first(), 500)),
-            ("inventory.record_inform: UPDATE device + INSERT device_sample, wall",
-             best(lambda: inventory.record_inform(conn, row, row.id, inform, "127.0.0.1"),
-                  300))]
-    rows.append(("acs.fast.connect() + close (pool checkout, ROLLBACK on return), wall",
-                 best(lambda: acs.fast.connect().close(), 500)))
-    print(f"\nComponent timings (best of 3; load average {loadavg()}):")
-    for label, us in rows:
-        print(f"  {us:8.1f} us  {label}")
-
-
-def profile(url, enterprise_id, password, devices, n, top):
-    """n sessions through the WSGI app in this process (as gunicorn calls it, without the
-    HTTP layer) against MariaDB: wall and CPU time per session, then a cProfile measuring CPU
-    time (time.process_time), so waits for MariaDB do not count: the top functions and the
-    CPU by part of the stack. Also counts the statements each session sends MariaDB."""
-    import cProfile
-    import io
-    import pstats
-
-    from app import create_app
-
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET,
-                      "SCHEDULER_MODE": "off"})
-    wsgi = app.wsgi_app
-    authorization = basic_auth(enterprise_id, password)
-
-    def call(body, headers):
-        environ = {"REQUEST_METHOD": "POST", "SCRIPT_NAME": "", "PATH_INFO": "/acs",
-                   "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000",
-                   "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1",
-                   "HTTP_HOST": "127.0.0.1:8000", "wsgi.url_scheme": "http",
-                   "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr,
-                   "wsgi.multithread": False, "wsgi.multiprocess": True,
-                   "wsgi.run_once": False, "wsgi.version": (1, 0),
-                   "CONTENT_LENGTH": str(len(body)), **headers}
-        out = {}
-
-        def start_response(status, response_headers, exc_info=None):
-            out["status"] = status
-            out["headers"] = response_headers
-
-        chunks = wsgi(environ, start_response)
-        data = b"".join(chunks)
-        if hasattr(chunks, "close"):
-            chunks.close()
-        return out["status"], out["headers"], data
-
-    start = random.randrange(devices)
-    bodies = {}
-
-    def session(k):
-        dev = (start + k) % devices + 1
-        status, headers, _ = call(bodies[k], {
-            "HTTP_AUTHORIZATION": authorization, "CONTENT_TYPE": 'text/xml; charset="utf-8"'})
-        assert status.startswith("200"), status
-        cookie = next(v for h, v in headers if h == "Set-Cookie").split(";")[0]
-        status, _, _ = call(b"", {"HTTP_COOKIE": cookie})
-        assert status.startswith("204"), (dev, status)
-
-    plain_n = min(n, 1000)
-    for k in range(51 + plain_n + n):  # built before timing: the device's side of it
-        bodies[k] = inform_xml((start + k) % devices + 1, f"p-{k}")
-    for k in range(50):  # warm-up: connections, compiled statements
-        session(k)
-
-    commands = []
-    # the driver's own send of a statement, whichever driver the URL names
-    if "pymysql" in url:
-        import pymysql.connections as module
-        owner, name = module.Connection, "_execute_command"
-    else:
-        import MySQLdb.cursors as module
-        owner, name = module.BaseCursor, "_query"
-    original = getattr(owner, name)
-
-    def counted(self, *args):
-        sql = args[-1]
-        commands.append(sql if isinstance(sql, str) else sql.decode(errors="replace"))
-        return original(self, *args)
-
-    setattr(owner, name, counted)
-    try:
-        session(50)
-    finally:
-        setattr(owner, name, original)
-    print(f"MariaDB round trips in one periodic session: {len(commands)}")
-    for sql in commands:
-        print(f"  {' '.join(sql.split())[:110]}")
-
-    w0, c0 = time.perf_counter(), time.process_time()
-    for k in range(51, 51 + plain_n):
-        session(k)
-    wall = (time.perf_counter() - w0) / plain_n
-    cpu = (time.process_time() - c0) / plain_n
-    print(f"In-process, no HTTP layer, {plain_n} sessions: {wall * 1000:.2f} ms wall, "
-          f"{cpu * 1000:.2f} ms CPU of this process per session (the rest waits for MariaDB); "
-          f"load average {loadavg()}")
-
-    components(app, authorization, start % devices + 1)
-
-    prof = cProfile.Profile(time.process_time)
-    prof.enable()
-    for k in range(51 + plain_n, 51 + plain_n + n):
-        session(k)
-    prof.disable()
-    stats = pstats.Stats(prof)
-    total = stats.total_tt
-    areas = {}
-    for (filename, _line, func), (_cc, _nc, tt, _ct, _callers) in stats.stats.items():
-        where = _area(filename if filename != "~" else func)
-        areas[where] = areas.get(where, 0.0) + tt
-    print(f"\ncProfile, CPU time (process_time), {n} sessions: {total * 1000 / n:.2f} ms CPU "
-          "per session under the profiler. Own CPU time by part of the stack:")
-    for where, tt in sorted(areas.items(), key=lambda kv: -kv[1]):
-        print(f"  {100 * tt / total:5.1f}%  {where}")
-    for key, title in (("tottime", "own CPU time"), ("cumulative", "cumulative CPU time")):
-        buf = io.StringIO()
-        pstats.Stats(prof, stream=buf).sort_stats(key).print_stats(top)
-        print(f"\nTop {top} by {title} (% of all profiled CPU):")
-        lines = buf.getvalue().splitlines()
-        head = next(i for i, line in enumerate(lines) if line.lstrip().startswith("ncalls"))
-        print(f"{'%':>5}  " + lines[head])
-        for line in lines[head + 1:]:
-            if not line.strip():
-                continue
-            parts = line.split()
-            sec = float(parts[1] if key == "tottime" else parts[3])
-            print(f"{100 * sec / total:5.1f}  {line.replace(REPO + '/', '')}")
-    with app.app_context():
-        from app.extensions import db
-
-        db.engine.dispose()
-    app.extensions["ymcs_acs"].fast.dispose()
-
-
 # --- main --------------------------------------------------------------------------------------
 
 
@@ -831,6 +504,8 @@ def main():
     url, enterprise_id, password = prepare_database(args.server, args.database, args.devices,
                                                     args.reseed)
     if args.profile:
+        from acs_profile import profile
+
         profile(url, enterprise_id, password, args.devices, args.profile, args.top)
         return 0
     engine = engine_for(url)
