@@ -25,10 +25,10 @@ What it does, in one run:
    on db.engine, freshly logged in, so the capped count runs: the first view of a list in a
    session) and the time of its slowest statement;
 4. serves the real app (``app:create_app()``) and a hand-written page (the platform admin's
-   first 50 orders, same LEFT JOINs, one Jinja table; see ``handwritten_app``) with gunicorn,
-   2 workers each, on 127.0.0.1, and times every page over HTTP in several rounds, each round
-   timing the hand-written page too, replaying the login cookie (so the count runs on every
-   request, the worse case: a browser's cookie remembers "more than 10,000" for 60 s);
+   first 50 orders, same LEFT JOINs, one Jinja table: bench/order_list_baseline.py) with
+   gunicorn, 2 workers each, on 127.0.0.1, and times every page over HTTP in several rounds,
+   each round timing the hand-written page too, replaying the login cookie (so the count runs
+   on every request, the worse case: a browser's cookie remembers "more than 10,000" for 60 s);
 5. prints a table (median and worst ms per page, SQL statements, ratio against the
    hand-written page) and writes bench/results/order_list.json.
 
@@ -37,7 +37,6 @@ pages over the target are findings, printed and recorded, not failures.
 """
 
 import argparse
-import datetime
 import fnmatch
 import json
 import os
@@ -56,21 +55,14 @@ sys.path.insert(0, REPO)
 sys.path.insert(0, BENCH_DIR)
 
 import seed_orders  # noqa: E402  (bench/seed_orders.py, next to this file)
+from order_list_baseline import HAND_PATH, HELLO_PATH  # noqa: E402
+from order_list_pages import LISTS, build_pages, principals  # noqa: E402
 
 TARGET_MS = 150.0
 # A fresh key per run: create_app refuses a known one, and a server left running must not
 # accept cookies anyone could sign.
 SECRET = secrets.token_hex(32)
-LISTS = {"orders": "/ordermodelview/list/", "statements": "/statementmodelview/list/"}
-# The lists' default order, sortable columns (key -> SQL column) and their date ranges.
-DEFAULT_SORT = {"orders": ("id", True), "statements": ("created_on", True)}
-SORT_COLUMNS = {"id": "o.id", "created_on": "o.created_on",
-                "duration_months": "o.duration_months", "expires_on": "o.expires_on"}
-RANGES = {"orders": ("ordered", "expires"), "statements": ("ordered",)}
-STATUSES = ("pending", "effective", "expired", "cancelled")
 HTTP_TIMEOUT = 60  # seconds (bench_list.http_get's)
-HAND_PATH = "/orders"
-HELLO_PATH = "/hello"
 
 
 # --- database ----------------------------------------------------------------------------------
@@ -177,130 +169,6 @@ def bench_app():
     return create_app()
 
 
-# --- the pages ---------------------------------------------------------------------------------
-
-
-def principals(conn):
-    """{name: (username, SQL condition on orders ``o`` for its scope, description)}."""
-    from sqlalchemy import text
-
-    def subtree(channel_name):
-        cid = conn.execute(text("SELECT id FROM channel WHERE name = :n"),
-                           {"n": channel_name}).scalar_one()
-        return ("o.enterprise_id IN (SELECT e.id FROM enterprise e WHERE e.channel_id IN "
-                f"(SELECT descendant_id FROM channel_closure WHERE ancestor_id = {cid}))")
-
-    return {
-        "platform": (seed_orders.PLATFORM_ADMIN, "1 = 1", "platform admin"),
-        "big": (seed_orders.BIG_ADMIN, subtree(seed_orders.ROOT_NAME),
-                f"admin of {seed_orders.ROOT_NAME} (100 channels)"),
-        "small": (seed_orders.SMALL_ADMIN, subtree(seed_orders.SMALL_NAME),
-                  f"admin of {seed_orders.SMALL_NAME} (a leaf channel)"),
-    }
-
-
-class _Middles(dict):
-    """A row in the middle of each sort, looked up when a page asks for it (each lookup
-    reads half the scope: minutes on a loaded machine)."""
-
-    def __init__(self, conn, cond, n):
-        super().__init__()
-        self.conn, self.cond, self.n = conn, cond, n
-
-    def __missing__(self, key):
-        from sqlalchemy import text
-
-        from app.core.listing import encode_key
-
-        col = SORT_COLUMNS[key]
-        row = self.conn.execute(text(
-            f"SELECT {col} AS v, o.id FROM service_order o WHERE {self.cond} "
-            f"ORDER BY {col}, o.id LIMIT 1 OFFSET {self.n // 2}")).first()
-        self[key] = encode_key((row.v, row.id))
-        return self[key]
-
-
-def build_pages(url, who, wanted=lambda page: True):
-    """{principal: {list: {page name: path}}} and the number of orders each one sees; only
-    the pages ``wanted`` (a page name) says yes to."""
-    import sqlalchemy
-    from sqlalchemy import text
-
-    engine = sqlalchemy.create_engine(url)
-    today = datetime.date.today()
-    out, visible = {}, {}
-    with engine.connect() as conn:
-        for name, (_user, cond, _desc) in principals(conn).items():
-            if name not in who:
-                continue
-            n = conn.execute(text(f"SELECT COUNT(*) FROM service_order o WHERE {cond}")).scalar()
-            visible[name] = n
-            # A row in the middle of each sort (the same cursor serves both directions).
-            middles = _Middles(conn, cond, n)
-            mid = conn.execute(text(
-                f"SELECT o.id, e.name AS enterprise, o.reseller FROM service_order o "
-                f"JOIN enterprise e ON e.id = o.enterprise_id WHERE {cond} "
-                f"AND e.is_channel_own = 0 ORDER BY o.id LIMIT 1 OFFSET {n // 3}")).first()
-            words = mid.enterprise.split()
-            reseller = mid.reseller.split()
-            searches = {
-                "q_order_id": str(mid.id),
-                "q_ent_one": mid.enterprise,  # one enterprise (~100 orders)
-                "q_ent_few": " ".join(words[:2]),  # "Nimbus Hotel": ~21 enterprises
-                "q_ent_tenth": words[0],  # "Nimbus": a 40th of the enterprises
-                "q_reseller": mid.reseller,  # one reseller (~500 orders)
-                "q_reseller_word": reseller[0],  # a 20th of the orders
-                "q_nothing": "zzz no such order",
-            }
-            per_list = {}
-            for lst, path in LISTS.items():
-                dsort, ddesc = DEFAULT_SORT[lst]
-                pages = {"first": {}, "last": {"last": "1"}}
-                if wanted("middle"):
-                    pages["middle"] = {"after": middles[dsort]}
-                for key in SORT_COLUMNS:
-                    if key == "id" and lst == "statements":
-                        continue
-                    for direction in ("asc", "desc"):
-                        base = {"sort": key, "dir": direction}
-                        pages[f"sort_{key}_{direction}"] = base
-                        if wanted(f"sort_{key}_{direction}_middle"):
-                            pages[f"sort_{key}_{direction}_middle"] = {
-                                **base, "after": middles[key]}
-                        pages[f"sort_{key}_{direction}_last"] = {**base, "last": "1"}
-                for status in STATUSES:
-                    pages[f"status_{status}"] = {"status": status}
-                    pages[f"status_{status}_last"] = {"status": status, "last": "1"}
-                for page, q in searches.items():
-                    pages[page] = {"q": q}
-                pages["q_ent_tenth_last"] = {"q": searches["q_ent_tenth"], "last": "1"}
-                month_ago = today - datetime.timedelta(days=30)
-                pages["ordered_last_month"] = {"ordered_from": month_ago.isoformat(),
-                                               "ordered_to": today.isoformat()}
-                two_years = today.replace(year=today.year - 2)
-                pages["ordered_month_2y_ago"] = {
-                    "ordered_from": two_years.isoformat(),
-                    "ordered_to": (two_years + datetime.timedelta(days=30)).isoformat()}
-                pages["ordered_month_2y_ago_last"] = {**pages["ordered_month_2y_ago"],
-                                                      "last": "1"}
-                if "expires" in RANGES[lst]:
-                    pages["expires_next_month"] = {
-                        "expires_from": today.isoformat(),
-                        "expires_to": (today + datetime.timedelta(days=30)).isoformat()}
-                    pages["expires_next_month_sorted"] = {
-                        **pages["expires_next_month"], "sort": "expires_on", "dir": "asc"}
-                    pages["expiring_effective"] = {
-                        **pages["expires_next_month"], "status": "effective",
-                        "sort": "expires_on", "dir": "asc"}
-                pages["status_ent_tenth"] = {"status": "effective",
-                                             "q": searches["q_ent_tenth"]}
-                per_list[lst] = {k: path + ("?" + urllib.parse.urlencode(v) if v else "")
-                                 for k, v in pages.items()}
-            out[name] = per_list
-    engine.dispose()
-    return out, visible
-
-
 # --- SQL statements per page, in-process ------------------------------------------------------
 
 _CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -370,63 +238,6 @@ def count_statements(url, users, pages):
         with app.app_context():
             db.engine.dispose()
     return out
-
-
-# --- the baseline ------------------------------------------------------------------------------
-
-HAND_SQL = """
-    SELECT service_order.id, service_order.created_on, enterprise.name AS enterprise_name,
-           channel.name AS distributor, service_order.reseller, service_order.package_name,
-           service_order.quantity, service_order.max_devices, service_order.duration_months,
-           service_order.expires_on, service_order.status
-    FROM service_order
-    LEFT OUTER JOIN enterprise ON enterprise.id = service_order.enterprise_id
-    LEFT OUTER JOIN channel ON channel.id = service_order.channel_id
-    ORDER BY service_order.id DESC
-    LIMIT 50
-"""
-
-HAND_TEMPLATE = """<!doctype html>
-<html><head><meta charset="utf-8"><title>Orders</title></head><body>
-<h1>Order Management</h1>
-<table>
-<thead><tr><th>Order ID</th><th>Order Time</th><th>Enterprise</th><th>Distributor</th>
-<th>Reseller</th><th>Package</th><th>Max Devices</th><th>Service Duration (months)</th>
-<th>Expiration Date</th><th>Status</th></tr></thead>
-<tbody>
-{% for o in rows %}<tr><td><a href="/order/{{ o.id }}">{{ o.id }}</a></td>
-<td>{{ o.created_on.strftime('%Y-%m-%d %H:%M') }}</td><td>{{ o.enterprise_name or '' }}</td>
-<td>{{ o.distributor or '' }}</td><td>{{ o.reseller }}</td>
-<td>{{ o.package_name }} &times; {{ o.quantity }}</td><td>{{ o.max_devices }}</td>
-<td>{{ o.duration_months }}</td><td>{{ o.expires_on.isoformat() }}</td>
-<td>{{ o.status }}</td></tr>
-{% endfor %}</tbody></table></body></html>"""
-
-
-def handwritten_app():
-    """The yardstick, served by gunicorn as ``bench_order_list:handwritten_app()``: a plain
-    Flask page with the platform admin's first 50 orders (the same LEFT JOINs and columns as
-    the order list, newest first), one Jinja table compiled once; no login, no permissions,
-    no count, no layout. ``/hello`` is a hello world on the same server."""
-    from flask import Flask
-    from sqlalchemy import create_engine, text
-
-    app = Flask(__name__)
-    template = app.jinja_env.from_string(HAND_TEMPLATE)
-    engine = create_engine(os.environ["DATABASE_URL"], pool_pre_ping=True, pool_recycle=3600)
-    query = text(HAND_SQL)
-
-    @app.route(HAND_PATH)
-    def orders():
-        with engine.connect() as conn:
-            rows = conn.execute(query).all()
-        return template.render(rows=rows)
-
-    @app.route(HELLO_PATH)
-    def hello():
-        return "Hello, World!"
-
-    return app
 
 
 # --- HTTP --------------------------------------------------------------------------------------
@@ -584,7 +395,7 @@ def main():
     try:
         app_proc = start_gunicorn("bench_order_list:bench_app()", app_port, env,
                                   chdir=BENCH_DIR)
-        hand_proc = start_gunicorn("bench_order_list:handwritten_app()", hand_port, env,
+        hand_proc = start_gunicorn("order_list_baseline:handwritten_app()", hand_port, env,
                                    chdir=BENCH_DIR)
         if base_env:
             base_proc = start_gunicorn("bench_order_list:bench_app()", base_port,
