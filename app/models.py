@@ -470,9 +470,10 @@ class Order(Model):
     package = relationship("Package")
 
     # Each sortable list column is indexed with id (keyset pages); scope reaches orders through
-    # (enterprise_id, id); the sweep finds due orders through (status, date).
+    # (enterprise_id, id), a small scope's search its rows' resellers through the 2nd; sweep: 3rd.
     __table_args__ = (
         Index("ix_service_order_enterprise_id", "enterprise_id", "id"),
+        Index("ix_service_order_enterprise_reseller", "enterprise_id", "reseller", "id"),
         Index("ix_service_order_channel_id", "channel_id", "id"),
         Index("ix_service_order_package_id", "package_id"),
         Index("ix_service_order_created_on", "created_on", "id"),
