@@ -15,7 +15,6 @@ from sqlalchemy import select
 
 from app.core.scope import Principal
 from app.exports import jobs as export_jobs
-from app.exports import reader as export_reader
 from app.exports.xlsx import DATE, DATETIME, NUMBER, SAMPLE_ROWS, TEXT, Column, write_xlsx
 from app.extensions import db
 from app.models import (
@@ -33,7 +32,7 @@ from app.orders.queries import ORDERS, STATEMENTS, OrderCriteria
 from app.orders.rules import last_day_of_service
 from app.tenancy import rules as tenants
 
-from ..conftest import database_kind, ids_of
+from ..conftest import ids_of
 from ..helpers import new_order, new_package, run_export_ticks
 from ..tree import build_tree
 
@@ -171,26 +170,6 @@ def _order(session, enterprise_id, channel_id, package=None, quantity=2, months=
     return new_order(session, enterprise_id, channel_id=channel_id, package=package,
                      quantity=quantity, months=months, status=status, created_on=created_on,
                      effective_on=effective_on, reseller=reseller).id
-
-
-@pytest.fixture(scope="module")
-def mtree(app):
-    """This module's own tree: tests add enterprises to it, never to the shared one."""
-    with app.app_context():
-        return ids_of(build_tree(db.session, f"x{uuid.uuid4().hex[:6]}"))
-
-
-@pytest.fixture
-def shop(app, db_session, mtree):
-    """A new enterprise under the module tree's C, and the principal of C's admin working
-    inside it (act-as): its exports see this enterprise's orders and nothing else."""
-    name = f"Shop {uuid.uuid4().hex[:8]}"
-    enterprise = Enterprise(name=name, channel_id=mtree.C)
-    db_session.add(enterprise)
-    db_session.commit()
-    return SimpleNamespace(
-        id=enterprise.id, name=name, channel_id=mtree.C, account_id=mtree.c,
-        principal=Principal(mtree.c, AccountKind.enterprise, enterprise_id=enterprise.id))
 
 
 def _export(session, shop, kind=STATEMENTS, criteria=None, language="en"):
@@ -532,75 +511,3 @@ def test_request_export_refuses_an_unknown_kind_or_a_stranger(app, db_session, s
                                    OrderCriteria(), "en")
     assert db_session.scalar(select(ExportJob.id).where(
         ExportJob.principal_enterprise_id == shop.id)) is None
-
-
-# --- the helper process that reads big exports on MariaDB -------------------------------------
-
-needs_mariadb = pytest.mark.skipif(database_kind() != "mariadb",
-                                   reason="the reader process serves MariaDB only")
-
-
-def _reader_children():
-    """Our child processes running app/exports/reader.py."""
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                cmdline = f.read()
-        except OSError:
-            continue
-        if ppid == os.getpid() and b"exports/reader.py" in cmdline:
-            found.append(int(pid))
-    return found
-
-
-def test_in_thread_reading_everywhere_but_mariadb(app):
-    with app.app_context():
-        assert export_reader.can_read_aside(db.engine) == (database_kind() == "mariadb")
-
-
-@needs_mariadb
-@pytest.mark.parametrize("driver", ["mysqldb", "pymysql"])
-def test_the_reader_process_gives_the_rows_the_query_gives(app, db_session, shop, driver):
-    """With either driver a MariaDB URL may name (mysqlclient in production, PyMySQL URLs
-    still accepted): the child speaks the URL's own."""
-    from sqlalchemy import create_engine
-
-    ids = _orders(db_session, shop, 5, status=OrderStatus.pending)
-    sheet = order_exports.export_sheet(STATEMENTS, OrderCriteria(status="pending"),
-                                       shop.principal, "en")
-    engine = create_engine(db.engine.url.set(drivername=f"mysql+{driver}"))
-    try:
-        assert export_reader.can_read_aside(engine)
-        with export_reader.rows_read_aside(engine, sheet.query, batch=2) as rows:
-            aside = list(rows)
-    finally:
-        engine.dispose()
-    in_thread = [tuple(row) for row in db_session.execute(sheet.query)]
-    assert aside == in_thread and [row[0] for row in aside] == ids[::-1]
-    assert _reader_children() == []
-
-
-@needs_mariadb
-def test_a_reader_error_reaches_the_worker(app):
-    from sqlalchemy import text
-
-    with app.app_context(), pytest.raises(export_reader.ExportReadError, match="no_such"):
-        with export_reader.rows_read_aside(
-                db.engine, select(text("id")).select_from(text("no_such_table"))) as rows:
-            list(rows)
-    assert _reader_children() == []
-
-
-@needs_mariadb
-def test_leaving_early_ends_the_reader(app, db_session, shop):
-    _orders(db_session, shop, 30)
-    sheet = order_exports.export_sheet(STATEMENTS, OrderCriteria(), shop.principal, "en")
-    with export_reader.rows_read_aside(db.engine, sheet.query, batch=5) as rows:
-        assert next(iter(rows))
-        # One reader at most: with 30 short rows it may already have written them all into
-        # the pipe and ended (CI saw 0 once); what matters is that none is left behind.
-        assert len(_reader_children()) <= 1
-    assert _reader_children() == []
